@@ -1,0 +1,1 @@
+"""Gridwork backend: the Flask application, its models, APIs, jobs and CLI."""

@@ -1,0 +1,42 @@
+"""The application factory."""
+
+import logging
+
+from apiflask import APIFlask
+
+from backend import api, cli, errors, health, realtime, redis_client
+from backend.config import load_settings
+from backend.extensions import db, jwt, migrate
+
+SECURITY_SCHEMES = {
+    "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+    "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+}
+
+
+def create_app(config=None):
+    """Build the app. `config` overrides settings read from the environment (tests use it)."""
+    config = dict(config or {})
+    app = APIFlask("gridwork", title="Gridwork API", version="1.0", docs_path="/docs", spec_path="/openapi.json")
+    app.config.update(load_settings(config.pop("GRIDWORK_ENV", None)))
+    app.config.update(config)
+    app.config["SECURITY_SCHEMES"] = SECURITY_SCHEMES
+    app.config["VALIDATION_ERROR_STATUS_CODE"] = 422
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=_migrations_dir())
+    jwt.init_app(app)
+    redis_client.init_app(app)
+    errors.init_app(app)
+    realtime.init_app(app)
+    app.register_blueprint(health.bp)
+    api.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _migrations_dir():
+    from pathlib import Path
+
+    return str(Path(__file__).resolve().parent.parent / "migrations")

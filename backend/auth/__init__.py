@@ -1,0 +1,1 @@
+"""Who is calling: people with JWTs, client machines with API keys."""

@@ -1,0 +1,69 @@
+"""Settings, read only from the environment (documented in README.md).
+
+Each helper reads one variable and converts it; a missing required value stops
+start-up with a message naming the variable.
+"""
+
+import os
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def env_str(name, default=None, *, required=False):
+    value = os.environ.get(name, default)
+    if required and not value:
+        raise ConfigError(f"{name} is not set: export it or add it to .env (see README, Settings)")
+    return value
+
+
+def env_int(name, default):
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_bool(name, default=False):
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_settings(environment=None):
+    """Return the Flask config mapping for GRIDWORK_ENV (development, production, testing)."""
+    environment = environment or env_str("GRIDWORK_ENV", "development")
+    testing = environment == "testing"
+    database_var = "TEST_DATABASE_URL" if testing else "DATABASE_URL"
+    redis_var = "TEST_REDIS_URL" if testing else "REDIS_URL"
+    settings = {
+        "GRIDWORK_ENV": environment,
+        "TESTING": testing,
+        "SQLALCHEMY_DATABASE_URI": env_str(database_var, required=True),
+        "REDIS_URL": env_str(redis_var, required=True),
+        "SECRET_KEY": _secret_key(environment),
+        "JWT_ACCESS_TOKEN_EXPIRES": env_int("JWT_ACCESS_MINUTES", 15) * 60,
+        "JWT_REFRESH_TOKEN_EXPIRES": env_int("JWT_REFRESH_DAYS", 30) * 86400,
+        "SOCKETIO_ASYNC_MODE": env_str("SOCKETIO_ASYNC_MODE", "threading"),
+        "SOCKETIO_MESSAGE_QUEUE": env_bool("SOCKETIO_MESSAGE_QUEUE", True),
+        "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "PUBLIC_BASE_URL": env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+    }
+    settings["JWT_SECRET_KEY"] = settings["SECRET_KEY"]
+    return settings
+
+
+def _secret_key(environment):
+    # Tests get a fixed key so tokens are reproducible; every other mode must be given one.
+    if environment == "testing":
+        return env_str("SECRET_KEY", "testing-only-secret-key-not-for-use-anywhere-else")
+    key = env_str("SECRET_KEY", required=True)
+    if environment == "production" and len(key) < 32:
+        raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+    return key

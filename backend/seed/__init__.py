@@ -1,0 +1,1 @@
+"""Demo data for newcomers and the simulator."""

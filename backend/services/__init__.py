@@ -1,0 +1,1 @@
+"""Business operations. Handlers call these; these never commit (the handler does)."""

@@ -1,0 +1,90 @@
+"""Dispatch policies and solver parameters: named, documented sets of weights.
+
+All costs are in one unit so they can be compared: one unit = one second of travel under
+the default policy. A drop penalty is what leaving an order unserved costs; a late cost is
+charged per second an order finishes after its SLA deadline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dispatch.model import Priority
+
+P = Priority
+# Drop penalties, shared by the field policies. Each step is >= 10x the next, and urgent
+# outweighs a full day's travel of a whole crew (200 x 10 h = 7.2e6 s), so the solver only
+# leaves urgent work undone when it cannot be done at all. Normal work is worth ~14 h of
+# detour: served whenever any technician can fit it in.
+_DROP = {P.URGENT: 10**9, P.HIGH: 10**7, P.NORMAL: 50_000, P.LOW: 10_000}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Weights of the objective.
+
+    - ``second_cost`` / ``meter_cost``: per second / metre of travel.
+    - ``drop_penalty``: per unserved order, by priority.
+    - ``late_cost``: per second past the SLA deadline, by priority.
+    - ``fixed_cost``: per technician who gets any work.
+    - ``span_cost``: per second of the longest route (global span): evens out the day.
+    - ``fair_share_cost``: per order a technician gets above an even share.
+    - ``optional``: orders may be left unserved (False for pure VRPTW: serve all).
+    """
+
+    name: str
+    second_cost: int = 1
+    meter_cost: int = 0
+    drop_penalty: Mapping[Priority, int] = field(default_factory=lambda: dict(_DROP))
+    late_cost: Mapping[Priority, int] = field(default_factory=dict)
+    fixed_cost: int = 0
+    span_cost: int = 0
+    fair_share_cost: int = 0
+    optional: bool = True
+
+
+URGENT_FIRST = Policy(
+    name="urgent-first",
+    # Urgent lateness costs like 20 s of travel per second late: on time beats short.
+    late_cost={P.URGENT: 20, P.HIGH: 5, P.NORMAL: 1, P.LOW: 0},
+)
+NEAREST_FIRST = Policy(
+    name="nearest-first",
+    # Travel dominates; lateness weights are small and only order the priorities.
+    second_cost=10,
+    late_cost={P.URGENT: 4, P.HIGH: 3, P.NORMAL: 2, P.LOW: 1},
+)
+BALANCED = Policy(
+    name="balanced",
+    late_cost={P.URGENT: 20, P.HIGH: 5, P.NORMAL: 1, P.LOW: 0},
+    # One order above a fair share costs like 30 min of extra travel; the longest day
+    # costs as much again as its own travel.
+    span_cost=1,
+    fair_share_cost=1_800,
+)
+# Pure VRPTW (benchmarks): distance only, every order served.
+DISTANCE = Policy(name="distance", second_cost=0, meter_cost=1, optional=False)
+
+POLICIES = {p.name: p for p in (URGENT_FIRST, NEAREST_FIRST, BALANCED, DISTANCE)}
+
+
+@dataclass(frozen=True)
+class Params:
+    """How to search.
+
+    ``first_solution`` and ``metaheuristic`` name OR-Tools enum members. ``solution_limit``
+    stops after that many solutions instead of the clock: with one thread the search is
+    then reproducible run to run (a wall-clock limit stops at a machine-dependent point).
+    ``warm_start="pyvrp"`` builds the first solution with PyVRP's HGS when the problem fits
+    PyVRP's model (see :mod:`dispatch.warmstart`), spending ``warm_start_share`` of the time.
+    """
+
+    policy: Policy = URGENT_FIRST
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    gls_lambda: float = 0.1
+    solution_limit: int | None = None
+    warm_start: str | None = None
+    warm_start_share: float = 0.8
+    log_search: bool = False

@@ -1,0 +1,121 @@
+"""Entry points: :func:`solve` and :func:`replan`. Pure: plain data in, plain data out.
+
+Determinism: the routing search runs on one thread and ``seed`` reseeds OR-Tools' random
+generator (used by its random LNS operators) and the optional PyVRP warm start. A
+wall-clock ``time_limit`` still stops the search wherever the machine got to; pass
+``Params(solution_limit=...)`` (and a generous ``time_limit``) for runs that repeat exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from time import perf_counter
+
+from ortools.constraint_solver import routing_enums_pb2
+
+from dispatch.core import Model, build, search_parameters
+from dispatch.explain import explain
+from dispatch.model import Problem, eligible
+from dispatch.plan import Plan
+from dispatch.policy import Params
+from dispatch.read import read_routes
+
+Routes = Sequence[Sequence[str]]  # order ids per technician, in technician order
+
+
+def solve(
+    problem: Problem,
+    params: Params = Params(),
+    *,
+    seed: int = 0,
+    time_limit: float = 10.0,
+    initial_routes: Routes | None = None,
+) -> Plan:
+    """Plan routes for ``problem`` within ``time_limit`` seconds.
+
+    ``initial_routes`` (order ids per technician) start the search from a known solution;
+    otherwise ``params.warm_start`` or ``params.first_solution`` builds one.
+    """
+    began = perf_counter()
+    if initial_routes is None and params.warm_start == "pyvrp":
+        from dispatch.warmstart import pyvrp_routes
+
+        initial_routes = pyvrp_routes(problem, params, seed, time_limit * params.warm_start_share)
+    left = time_limit - (perf_counter() - began)
+    return _search(problem, params, seed, left, initial_routes, began)
+
+
+def replan(
+    problem: Problem,
+    previous: Plan,
+    params: Params = Params(),
+    *,
+    seed: int = 0,
+    time_limit: float = 5.0,
+) -> Plan:
+    """Plan again from the current state, warm-started from ``previous``.
+
+    ``problem`` is the new state (new urgent orders, technicians gone offline, shifts
+    starting "now" at their current positions). Stops of ``previous`` that still make sense
+    start the search; pinned orders are kept with their technician, in sequence.
+    """
+    began = perf_counter()
+    return _search(problem, params, seed, time_limit, carried_routes(problem, previous), began)
+
+
+def carried_routes(problem: Problem, previous: Plan) -> list[list[str]]:
+    """The previous routes, restricted to orders and technicians still in ``problem``.
+
+    Pinned orders not yet on their technician's route are put first, in pin sequence.
+    """
+    orders = {o.id: o for o in problem.orders}
+    old = {r.technician_id: r.order_ids for r in previous.routes}
+    routes = []
+    for tech in problem.technicians:
+        kept = [i for i in old.get(tech.id, []) if i in orders and eligible(tech, orders[i])]
+        pinned = sorted(
+            (o for o in problem.orders if o.pinned_to == tech.id and o.id not in kept),
+            key=lambda o: o.pinned_seq or 0,
+        )
+        routes.append([o.id for o in pinned] + kept)
+    return routes
+
+
+def _search(problem, params, seed, time_limit, initial_routes, began) -> Plan:
+    m = build(problem, params.policy)
+    search = search_parameters(params, max(0.05, time_limit - (perf_counter() - began)))
+    m.routing.CloseModelWithParameters(search)
+    m.routing.solver().ReSeed(seed)
+    start = _read_start(m, initial_routes) if initial_routes else None
+    search = search_parameters(params, max(0.05, time_limit - (perf_counter() - began)))
+    if start is not None:
+        solution = m.routing.SolveFromAssignmentWithParameters(start, search)
+    else:
+        solution = m.routing.SolveWithParameters(search)
+    return _plan(m, solution, perf_counter() - began)
+
+
+def _read_start(m: Model, routes: Routes):
+    """The start assignment from ``routes``; if infeasible, only the pinned stops; or None."""
+    position = {o.id: i for i, o in enumerate(m.problem.orders)}
+    pinned = {o.id for o in m.problem.orders if o.pinned_to is not None}
+    for keep in (lambda i: True, lambda i: i in pinned):
+        indices = [
+            [m.order_index(position[i]) for i in route if i in position and keep(i)]
+            for route in routes
+        ]
+        start = m.routing.ReadAssignmentFromRoutes(indices, True)
+        if start is not None:
+            return start
+    return None
+
+
+def _plan(m: Model, solution, seconds: float) -> Plan:
+    status = routing_enums_pb2.RoutingSearchStatus.Value.Name(m.routing.status())
+    if solution is None:
+        routes = ()
+        objective = -1
+    else:
+        routes = read_routes(m, solution)
+        objective = solution.ObjectiveValue()
+    return Plan(routes, explain(m.problem, routes), objective, status, seconds)

@@ -1,0 +1,96 @@
+"""A first solution from PyVRP's hybrid genetic search, for OR-Tools to start from.
+
+Used when the problem fits PyVRP's model: at most one window per order, every order open
+to every technician, no pins, shifts ending at a place. SLA costs are left out (the
+OR-Tools search that follows prices them). Edges are added one by one, so it is meant
+for instances up to a few hundred places (the benchmarks); larger ones return None.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from pyvrp import Model as PyvrpModel
+from pyvrp.stop import MaxRuntime
+
+from dispatch.core import horizon
+from dispatch.model import Problem
+from dispatch.policy import Params
+
+MAX_PLACES = 500
+
+
+def fits(problem: Problem) -> bool:
+    """Whether PyVRP can express this problem (see module docstring)."""
+    places = {o.location for o in problem.orders}
+    places |= {t.start for t in problem.technicians} | {t.end for t in problem.technicians}
+    return (
+        len(places) <= MAX_PLACES
+        and all(len(o.windows) <= 1 and not o.role and not o.skills for o in problem.orders)
+        and all(o.region is None and o.pinned_to is None for o in problem.orders)
+        and all(t.end is not None for t in problem.technicians)
+    )
+
+
+def pyvrp_routes(problem: Problem, params: Params, seed: int, seconds: float):
+    """Order ids per technician from a PyVRP run of ``seconds``, or None if it does not fit."""
+    if not fits(problem) or seconds <= 0:
+        return None
+    model, types = _model(problem, params)
+    result = model.solve(MaxRuntime(seconds), seed=seed, display=False)
+    return _routes(problem, result.best, types)
+
+
+def _model(problem: Problem, params: Params):
+    policy, m = params.policy, PyvrpModel()
+    used = sorted({o.location for o in problem.orders}
+                  | {t.start for t in problem.technicians} | {t.end for t in problem.technicians})
+    locs = {p: m.add_location(0, 0) for p in used}
+    depots = {p: m.add_depot(locs[p]) for p in {t.start for t in problem.technicians}
+              | {t.end for t in problem.technicians}}
+    h = horizon(problem)
+    n = len(problem.orders)
+    for o in problem.orders:
+        tw = (o.windows[0].start, o.windows[0].end) if o.windows else (0, h)
+        m.add_client(locs[o.location], delivery=[o.demand, 1], service_duration=o.service_seconds,
+                     tw_early=tw[0], tw_late=tw[1], required=not policy.optional,
+                     prize=policy.drop_penalty.get(o.priority, 0) if policy.optional else 0)
+    types = _vehicle_types(m, problem, depots, n)
+    _edges(m, problem, locs, used, policy)
+    return m, types
+
+
+def _vehicle_types(m, problem: Problem, depots, n: int) -> list[list[str]]:
+    groups: dict[tuple, list[str]] = defaultdict(list)
+    for t in problem.technicians:
+        key = (t.start, t.end, t.shift_start, t.shift_end, t.capacity, t.max_orders,
+               t.max_work_seconds)
+        groups[key].append(t.id)
+    total = sum(o.demand for o in problem.orders)
+    for (start, end, s0, s1, cap, max_orders, max_work), ids in groups.items():
+        m.add_vehicle_type(
+            len(ids), capacity=[total if cap is None else cap, n if max_orders is None else max_orders],
+            start_depot=depots[start], end_depot=depots[end], tw_early=s0, tw_late=s1,
+            start_late=s0, shift_duration=max_work if max_work is not None else s1 - s0,
+        )
+    return list(groups.values())
+
+
+def _edges(m, problem: Problem, locs, used, policy) -> None:
+    idx = np.asarray(used)
+    sec = np.asarray(problem.matrix.seconds, dtype=np.int64)[np.ix_(idx, idx)]
+    met = np.asarray(problem.matrix.meters, dtype=np.int64)[np.ix_(idx, idx)]
+    cost = policy.second_cost * sec + policy.meter_cost * met
+    for a, pa in enumerate(used):
+        for b, pb in enumerate(used):
+            m.add_edge(locs[pa], locs[pb], int(cost[a, b]), int(sec[a, b]))
+
+
+def _routes(problem: Problem, solution, types: list[list[str]]):
+    free = [list(ids) for ids in types]
+    by_tech: dict[str, list[str]] = {}
+    for route in solution.routes():
+        tech = free[route.vehicle_type()].pop(0)
+        by_tech[tech] = [problem.orders[a.idx].id for a in route if a.is_client()]
+    return [by_tech.get(t.id, []) for t in problem.technicians]
