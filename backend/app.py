@@ -4,7 +4,8 @@ import logging
 
 from apiflask import APIFlask
 
-from backend import api, cli, errors, health, realtime, redis_client
+import mobile_api
+from backend import api, cli, console, errors, health, realtime, redis_client
 from backend.config import load_settings
 from backend.extensions import db, jwt, migrate
 
@@ -32,6 +33,8 @@ def create_app(config=None):
     realtime.init_app(app)
     app.register_blueprint(health.bp)
     api.init_app(app)
+    console.init_app(app)
+    mobile_api.init_app(app)
     cli.init_app(app)
     return app
 

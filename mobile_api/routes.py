@@ -1,0 +1,1 @@
+"""Mobile routes; each capability adds its own module and imports it here."""
