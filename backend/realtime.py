@@ -55,6 +55,8 @@ def _whoami(_data=None):
 
 
 def _console_error(exc):
+    if isinstance(exc, ConnectionRefusedError):
+        raise exc  # a refusal must reach the client, not become an error reply
     log.exception("console socket error")
     return {"error": "internal error"}
 

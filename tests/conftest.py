@@ -15,7 +15,8 @@ os.environ["GRIDWORK_ENV"] = "testing"
 def app():
     from backend.app import create_app
 
-    app = create_app({"GRIDWORK_ENV": "testing", "RATELIMIT_ENABLED": True})
+    # Flask-SocketIO's test client cannot use the Redis queue; live_server tests cover it.
+    app = create_app({"GRIDWORK_ENV": "testing", "SOCKETIO_MESSAGE_QUEUE": False})
     with app.app_context():
         _migrate_from_empty(app)
     return app
@@ -71,5 +72,19 @@ def factory(app):
     """Builds rows and credentials directly through the models."""
     from tests.factories import Factory
 
-    with app.app_context():
-        yield Factory(app)
+    return Factory(app)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The web process started exactly as the Procfile starts it, on a free port."""
+    from tests import live
+
+    port = live.free_port()
+    process = live.start("web", PORT=port, HOST="127.0.0.1")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        live.wait_until_healthy(url, process)
+        yield url
+    finally:
+        live.stop(process)

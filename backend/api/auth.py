@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from backend.api import SECURITY, api
 from backend.auth.passwords import verify_password
-from backend.auth.principal import current_principal
+from backend.auth.principal import current_principal, public
 from backend.errors import fail
 from backend.extensions import db, jwt
 from backend.models import User
@@ -31,6 +31,7 @@ def issue_tokens(user: User) -> dict:
 
 
 @api.post("/auth/login")
+@public
 @api.input(LoginIn, arg_name="body")
 @api.output(TokensOut)
 @api.doc(summary="Sign in with email and password", tags=["auth"])

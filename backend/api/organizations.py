@@ -14,10 +14,10 @@ from backend.tenancy import get_visible_or_404, require_org_in_reach, scope_to_t
 
 
 @api.post("/organizations")
+@requires("orgs:manage")
 @api.input(OrganizationIn, arg_name="body")
 @api.output(OrganizationOut, status_code=201)
 @api.doc(summary="Create a client organization or a sub-account", tags=["organizations"], security=SECURITY)
-@requires("orgs:manage")
 def create_organization(body):
     """Create a client organization (staff) or a sub-account under one's own (client admin)."""
     parent_id = body["parent_id"]
@@ -34,10 +34,10 @@ def create_organization(body):
 
 
 @api.get("/organizations")
+@requires("orgs:read")
 @api.input(PageQuery, location="query", arg_name="query")
 @api.output(OrganizationPage)
 @api.doc(summary="Organizations the caller can see", tags=["organizations"], security=SECURITY)
-@requires("orgs:read")
 def list_organizations(query):
     """Organizations the caller can see: its own and its sub-accounts."""
     stmt = scope_to_tenant(select(Organization), Organization.id)
@@ -46,9 +46,9 @@ def list_organizations(query):
 
 
 @api.get("/organizations/<int:org_id>")
+@requires("orgs:read")
 @api.output(OrganizationOut)
 @api.doc(summary="One organization", tags=["organizations"], security=SECURITY)
-@requires("orgs:read")
 def get_organization(org_id):
     """One organization."""
     return get_visible_or_404(Organization, org_id, org_column=Organization.id, what="organization")

@@ -23,10 +23,10 @@ from backend.tenancy import get_visible_or_404, require_org_in_reach, scope_to_t
 
 
 @api.post("/regions")
+@requires("regions:write")
 @api.input(RegionIn, arg_name="body")
 @api.output(RegionFeature, status_code=201)
 @api.doc(summary="Create a region from GeoJSON", tags=["regions"], security=SECURITY)
-@requires("regions:write")
 def create_region(body):
     """Create a region; the geometry is validated and stored as WGS-84."""
     org_id = _owner_for_new_region(body["org_id"])
@@ -56,10 +56,10 @@ def _owner_for_new_region(org_id):
 
 
 @api.get("/regions")
+@requires("regions:read")
 @api.input(RegionQuery, location="query", arg_name="query")
 @api.output(RegionCollection)
 @api.doc(summary="Regions as a GeoJSON FeatureCollection", tags=["regions"], security=SECURITY)
-@requires("regions:read")
 def list_regions(query):
     """Platform regions and the caller's own, as a FeatureCollection."""
     stmt = scope_to_tenant(select(Region), Region.org_id, include_shared=True)
@@ -72,19 +72,19 @@ def list_regions(query):
 
 
 @api.get("/regions/<int:region_id>")
+@requires("regions:read")
 @api.output(RegionFeature)
 @api.doc(summary="One region as a GeoJSON Feature", tags=["regions"], security=SECURITY)
-@requires("regions:read")
 def get_region(region_id):
     """One region as a GeoJSON Feature."""
     return region_feature(get_visible_or_404(Region, region_id, include_shared=True, what="region"))
 
 
 @api.patch("/regions/<int:region_id>")
+@requires("regions:write")
 @api.input(RegionPatch, arg_name="body")
 @api.output(RegionFeature)
 @api.doc(summary="Rename, re-weight or redraw a region", tags=["regions"], security=SECURITY)
-@requires("regions:write")
 def update_region(region_id, body):
     """Rename, change the coefficient or redraw a region; sites are re-placed."""
     region = get_visible_or_404(Region, region_id, include_shared=True, what="region")

@@ -30,10 +30,10 @@ def _owner_org(org_id):
 
 
 @api.post("/sites")
+@requires("sites:write")
 @api.input(SiteIn, arg_name="body")
 @api.output(SiteOut, status_code=201)
 @api.doc(summary="Create a site", tags=["sites"], security=SECURITY)
-@requires("sites:write")
 def create_site(body):
     """Create a site; it is placed in the smallest region that covers it."""
     org_id = _owner_org(body["org_id"])
@@ -57,10 +57,10 @@ def _flushed_id(row):
 
 
 @api.post("/sites/import")
+@requires("sites:write")
 @api.input(SiteImportIn, location="form_and_files", arg_name="form")
 @api.output(SiteImportOut, status_code=201)
 @api.doc(summary="Import sites from CSV or GeoJSON, all or nothing", tags=["sites"], security=SECURITY)
-@requires("sites:write")
 def import_site_file(form):
     """Import many sites; if any row is wrong, none is stored and every bad row is named."""
     org_id = _owner_org(form["org_id"])
@@ -73,10 +73,10 @@ def import_site_file(form):
 
 
 @api.get("/sites")
+@requires("sites:read")
 @api.input(SiteQuery, location="query", arg_name="query")
 @api.output(SitePage)
 @api.doc(summary="Sites the caller can see", tags=["sites"], security=SECURITY)
-@requires("sites:read")
 def list_sites(query):
     """Sites of the caller's organizations, filtered by region, code or sub-account."""
     stmt = scope_to_tenant(select(Site), Site.org_id)
@@ -88,19 +88,19 @@ def list_sites(query):
 
 
 @api.get("/sites/<int:site_id>")
+@requires("sites:read")
 @api.output(SiteOut)
 @api.doc(summary="One site", tags=["sites"], security=SECURITY)
-@requires("sites:read")
 def get_site(site_id):
     """One site."""
     return site_out(get_visible_or_404(Site, site_id, what="site"))
 
 
 @api.patch("/sites/<int:site_id>")
+@requires("sites:write")
 @api.input(SitePatch, arg_name="body")
 @api.output(SiteOut)
 @api.doc(summary="Update a site", tags=["sites"], security=SECURITY)
-@requires("sites:write")
 def update_site(site_id, body):
     """Update a site; a moved site is placed again."""
     site = get_visible_or_404(Site, site_id, what="site")

@@ -28,10 +28,10 @@ from backend.tenancy import get_visible_or_404, require_org_in_reach, scope_to_t
 
 
 @api.post("/users")
+@requires("users:manage")
 @api.input(UserIn, arg_name="body")
 @api.output(UserOut, status_code=201)
 @api.doc(summary="Create a user", tags=["users"], security=SECURITY)
-@requires("users:manage")
 def create_user(body):
     """Create a user in one's own organization tree (staff: anywhere)."""
     principal = current_principal()
@@ -60,10 +60,10 @@ def _check_role_for_org(role, principal):
 
 
 @api.get("/users")
+@requires("users:read")
 @api.input(PageQuery, location="query", arg_name="query")
 @api.output(UserPage)
 @api.doc(summary="Users the caller can see", tags=["users"], security=SECURITY)
-@requires("users:read")
 def list_users(query):
     """Users of the caller's organization tree."""
     stmt = scope_to_tenant(select(User), User.org_id)
@@ -72,19 +72,19 @@ def list_users(query):
 
 
 @api.get("/users/<int:user_id>")
+@requires("users:read")
 @api.output(UserOut)
 @api.doc(summary="One user", tags=["users"], security=SECURITY)
-@requires("users:read")
 def get_user(user_id):
     """One user."""
     return get_visible_or_404(User, user_id, what="user")
 
 
 @api.patch("/users/<int:user_id>")
+@requires("users:manage")
 @api.input(UserPatch, arg_name="body")
 @api.output(UserOut)
 @api.doc(summary="Rename, deactivate or reset a user's password", tags=["users"], security=SECURITY)
-@requires("users:manage")
 def update_user(user_id, body):
     """Rename, deactivate or reset the password of a user."""
     user = get_visible_or_404(User, user_id, what="user")
@@ -99,10 +99,10 @@ def update_user(user_id, body):
 
 
 @api.post("/api-keys")
+@requires("keys:manage")
 @api.input(ApiKeyIn, arg_name="body")
 @api.output(ApiKeyCreated, status_code=201)
 @api.doc(summary="Create an API key (the key is shown once)", tags=["api-keys"], security=SECURITY)
-@requires("keys:manage")
 def create_api_key(body):
     """Create a client API key; the whole key appears in this answer only."""
     principal = current_principal()
@@ -126,10 +126,10 @@ def create_api_key(body):
 
 
 @api.get("/api-keys")
+@requires("keys:manage")
 @api.input(PageQuery, location="query", arg_name="query")
 @api.output(ApiKeyPage)
 @api.doc(summary="API keys of the caller's organizations", tags=["api-keys"], security=SECURITY)
-@requires("keys:manage")
 def list_api_keys(query):
     """API keys of the caller's organizations (never the secret)."""
     stmt = scope_to_tenant(select(ApiKey), ApiKey.org_id)
@@ -138,9 +138,9 @@ def list_api_keys(query):
 
 
 @api.delete("/api-keys/<int:key_id>")
+@requires("keys:manage")
 @api.output(ApiKeyOut)
 @api.doc(summary="Revoke an API key", tags=["api-keys"], security=SECURITY)
-@requires("keys:manage")
 def revoke_api_key(key_id):
     """Revoke an API key; it stops working at once."""
     key = get_visible_or_404(ApiKey, key_id, what="API key")

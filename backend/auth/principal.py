@@ -36,6 +36,13 @@ class Principal:
         return self.id if self.kind == "user" else None
 
 
+def public(view):
+    """Mark a route as open to anonymous callers (sign-in, registration, public keys).
+    Every other route must use `requires`; a test walks the URL map to check."""
+    view.public = True
+    return view
+
+
 def requires(*scopes):
     """Route decorator: the caller must be signed in and hold every scope named."""
 

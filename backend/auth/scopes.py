@@ -3,13 +3,18 @@
 CLIENT_READ = ("regions:read", "sites:read", "orgs:read")
 CLIENT_ADMIN_EXTRA = ("regions:write", "sites:write", "orgs:manage", "users:read", "users:manage", "keys:manage")
 STAFF_ONLY = ("platform:manage",)
+# Workforce: dispatchers find technicians and assign regions; only platform admins decide
+# on profiles, role changes and skills ("technicians:approve"). Technicians act on their own record.
+WORKFORCE_STAFF = ("technicians:read", "technicians:manage")
+WORKFORCE_ADMIN = ("technicians:approve",)
+TECHNICIAN_SELF = ("profile:self",)
 
 ROLE_SCOPES = {
-    "platform_admin": frozenset(CLIENT_READ + CLIENT_ADMIN_EXTRA + STAFF_ONLY),
-    "dispatcher": frozenset(CLIENT_READ + ("regions:write", "users:read")),
+    "platform_admin": frozenset(CLIENT_READ + CLIENT_ADMIN_EXTRA + STAFF_ONLY + WORKFORCE_STAFF + WORKFORCE_ADMIN),
+    "dispatcher": frozenset(CLIENT_READ + ("regions:write", "users:read") + WORKFORCE_STAFF),
     "client_admin": frozenset(CLIENT_READ + CLIENT_ADMIN_EXTRA),
     "client_user": frozenset(CLIENT_READ + ("sites:write",)),
-    "technician": frozenset(),
+    "technician": frozenset(TECHNICIAN_SELF),
 }
 
 # What a client may grant to one of its machine keys.

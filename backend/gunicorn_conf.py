@@ -1,0 +1,23 @@
+"""gunicorn settings for the web process (see Procfile and README, 'Web server').
+
+One gevent worker per process: Socket.IO needs sticky sessions, so processes scale
+out behind a sticky load balancer and share rooms through the Redis message queue.
+"""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
+worker_class = "gevent"
+workers = 1
+worker_connections = int(os.environ.get("WEB_CONNECTIONS", "2000"))
+timeout = 60
+# Flask-SocketIO must use the same concurrency model as the worker.
+raw_env = ["SOCKETIO_ASYNC_MODE=gevent"]
+accesslog = "-" if os.environ.get("ACCESS_LOG") else None
+
+
+def post_fork(server, worker):
+    # psycopg2 is a C driver: without this, every query would block the whole event loop.
+    from psycogreen.gevent import patch_psycopg
+
+    patch_psycopg()
