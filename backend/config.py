@@ -54,6 +54,7 @@ def load_settings(environment=None):
         "MAX_CONTENT_LENGTH": env_int("MAX_UPLOAD_MB", 20) * 1024 * 1024,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PUBLIC_BASE_URL": env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        **_workforce_settings(environment),
     }
     settings["JWT_SECRET_KEY"] = settings["SECRET_KEY"]
     return settings
@@ -67,3 +68,35 @@ def _secret_key(environment):
     if environment == "production" and len(key) < 32:
         raise ConfigError("SECRET_KEY must be at least 32 characters in production")
     return key
+
+
+# Fixed, test-only key material (32 bytes each, base64url): never valid outside testing.
+_TEST_KEYS = {
+    "PII_ENCRYPTION_KEY": "dGVzdGluZy1vbmx5LXBpaS1lbmNyeXB0aW9uLWtleSE=",
+    "PII_HASH_KEY": "dGVzdGluZy1vbmx5LXBpaS1obWFjLWxvb2t1cC1rZXk=",
+    "PLATFORM_SIGNING_KEY": "dGVzdGluZy1vbmx5LWVkMjU1MTktc2lnbmluZy1zZWU=",
+}
+
+
+def _workforce_settings(environment):
+    """Keys for personal data and agreement signing, the SMS provider and upload storage."""
+    return {
+        **{name: _key32(name, environment) for name in _TEST_KEYS},
+        "SMS_PROVIDER": env_str("SMS_PROVIDER", "log"),
+        "UPLOAD_DIR": env_str("UPLOAD_DIR", "var/test-uploads" if environment == "testing" else "var/uploads"),
+    }
+
+
+def _key32(name, environment):
+    # A 32-byte key, base64url-encoded; tests get a fixed one, every other mode must be given one.
+    import base64
+    import binascii
+
+    raw = _TEST_KEYS[name] if environment == "testing" else env_str(name, required=True)
+    try:
+        key = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError(f"{name} must be 32 bytes in base64url") from exc
+    if len(key) != 32:
+        raise ConfigError(f"{name} must be 32 bytes in base64url, got {len(key)} bytes")
+    return raw

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 def init_app(app):
     queue_url = app.config["REDIS_URL"] if app.config["SOCKETIO_MESSAGE_QUEUE"] else None
-    socketio.init_app(app, message_queue=queue_url, async_mode=app.config["SOCKETIO_ASYNC_MODE"], cors_allowed_origins=[])
+    socketio.init_app(
+        app, message_queue=queue_url, async_mode=app.config["SOCKETIO_ASYNC_MODE"], cors_allowed_origins=[]
+    )
     socketio.on_event("connect", _console_connect, namespace=CONSOLE)
     socketio.on_event("whoami", _whoami, namespace=CONSOLE)
     socketio.on_error(CONSOLE)(_console_error)

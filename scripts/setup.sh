@@ -7,19 +7,23 @@
 #  3. PostGIS available on that server (installs postgresql-<major>-postgis-3 if the server is local)
 #  4. databases gridwork + gridwork_test, each with the postgis extension
 #  5. Redis: $REDIS_URL if it answers, else 127.0.0.1:6379, else a project-local redis-server on 56379
-#  6. .env: DATABASE_URL, TEST_DATABASE_URL, REDIS_URL, TEST_REDIS_URL (always updated), and a
-#     generated SECRET_KEY only if none is set in .env or the environment; all other keys are kept
+#  6. .env: DATABASE_URL, TEST_DATABASE_URL, REDIS_URL, TEST_REDIS_URL (always updated), and
+#     generated development secrets ($DEV_SECRETS below) only where .env and the environment have
+#     none; all other keys are kept
 #  7. flask db upgrade on the app database with .env loaded (when backend/app.py and migrations/ exist)
 #
 # Environment read:
-#   DATABASE_URL, REDIS_URL          servers to prefer (any database / db number in them is ignored:
-#                                    the script always uses databases gridwork/gridwork_test, db 0/15)
+#   DATABASE_URL, REDIS_URL          servers to prefer (only their server part is used: the database
+#                                    name / db number in them is replaced by the ones below)
 #   PYTHON                           interpreter for the venv (default python3)
 #   GRIDWORK_NO_SYSTEM_SERVICES=1    do not try the default 127.0.0.1:5432 / 127.0.0.1:6379
 #   GRIDWORK_LOCAL_PG_PORT           port of the project-local PostgreSQL (default 55432)
 #   GRIDWORK_LOCAL_REDIS_PORT        port of the project-local Redis (default 56379)
 #   GRIDWORK_PG_MAJOR                PostgreSQL major to install for the local cluster (default 15)
 #   GRIDWORK_SKIP_MIGRATE=1          do not run `flask db upgrade`
+#   GRIDWORK_DB_NAME, GRIDWORK_TEST_DB_NAME        database names (default gridwork, gridwork_test)
+#   GRIDWORK_REDIS_DB, GRIDWORK_TEST_REDIS_DB      Redis db numbers (default 0, 15); use these to keep
+#                                    two checkouts sharing one server from stepping on each other
 #   --venv-only                      only do step 1
 set -euo pipefail
 
@@ -35,16 +39,18 @@ LOCAL_PG_PORT="${GRIDWORK_LOCAL_PG_PORT:-55432}"
 LOCAL_REDIS_PORT="${GRIDWORK_LOCAL_REDIS_PORT:-56379}"
 PG_MAJOR_DEFAULT="${GRIDWORK_PG_MAJOR:-15}"
 NO_SYSTEM="${GRIDWORK_NO_SYSTEM_SERVICES:-0}"
-APP_DB=gridwork
-TEST_DB=gridwork_test
-APP_REDIS_DB=0
-TEST_REDIS_DB=15
+APP_DB="${GRIDWORK_DB_NAME:-gridwork}"
+TEST_DB="${GRIDWORK_TEST_DB_NAME:-gridwork_test}"
+APP_REDIS_DB="${GRIDWORK_REDIS_DB:-0}"
+TEST_REDIS_DB="${GRIDWORK_TEST_REDIS_DB:-15}"
+# Development secrets written to .env when missing (NAME:kind, kind token or key32 = 32 bytes base64url)
+DEV_SECRETS="SECRET_KEY:token PII_ENCRYPTION_KEY:key32 PII_HASH_KEY:key32 PLATFORM_SIGNING_KEY:key32"
 
 VENV_ONLY=0
 for arg in "$@"; do
     case "$arg" in
         --venv-only) VENV_ONLY=1 ;;
-        -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "setup: unknown argument: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -71,27 +77,30 @@ APT_UPDATED=0
 APT_LOG="$LOCAL/apt.log"
 # apt_install PKG... ; on failure, the reason is in $APT_ERROR
 APT_ERROR=""
+apt_run() { # apt_run ARGS... : one apt-get call, output appended to .local/apt.log, errors kept
+    local out="$LOCAL/apt-last.log" rc=0
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 \
+        "$@" </dev/null >"$out" 2>&1 || rc=$?
+    cat "$out" >>"$APT_LOG"
+    if [ "$rc" -ne 0 ]; then
+        APT_ERROR="$( (grep -E '^(E|Err):' "$out" || tail -n 3 "$out") | tail -n 3 | tr '\n' ' ')"
+    fi
+    rm -f "$out"
+    return "$rc"
+}
 apt_install() {
     APT_ERROR=""
     if ! command -v apt-get >/dev/null 2>&1; then
         APT_ERROR="apt-get not found (not a Debian/Ubuntu machine); install $* by hand"
         return 1
     fi
-    local opts=(-o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
     if [ "$APT_UPDATED" -eq 0 ]; then
         log "apt-get update"
-        if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" update -q >>"$APT_LOG" 2>&1; then
-            APT_ERROR="apt-get update failed: $(tail -n 5 "$APT_LOG" | tr '\n' ' ')"
-            return 1
-        fi
+        apt_run update -q || { APT_ERROR="apt-get update failed: $APT_ERROR"; return 1; }
         APT_UPDATED=1
     fi
     log "apt-get install $* (log: .local/apt.log)"
-    if ! as_root env DEBIAN_FRONTEND=noninteractive apt-get "${opts[@]}" install -y -q \
-            --no-install-recommends "$@" </dev/null >>"$APT_LOG" 2>&1; then
-        APT_ERROR="$(tail -n 5 "$APT_LOG" | tr '\n' ' ')"
-        return 1
-    fi
+    apt_run install -y -q --no-install-recommends "$@"
 }
 
 # ---------------------------------------------------------------- 1. virtualenv
@@ -331,15 +340,18 @@ env_result="$(helper env-update "$ROOT/.env" \
     "REDIS_URL=$APP_REDIS_URL" "TEST_REDIS_URL=$TEST_REDIS_URL")" \
     || die "could not write .env"
 log ".env $env_result (DATABASE_URL=$(helper redact "$APP_DB_URL"), REDIS_URL=$(helper redact "$APP_REDIS_URL"))"
-# The app refuses to start in development without SECRET_KEY: generate one once (never replaced).
-secret_result="$(helper env-secret "$ROOT/.env" SECRET_KEY)" || die "could not write SECRET_KEY to .env"
-[ "$secret_result" = "SECRET_KEY kept" ] || log ".env $secret_result"
+# The app refuses to start outside testing without these secrets: generate each once, never replace
+# (data encrypted with a PII key is unreadable under a new one). Add new required secrets here.
+secrets_result="$(helper env-secrets "$ROOT/.env" $DEV_SECRETS)" || die "could not write secrets to .env"
+[ "$secrets_result" = "kept" ] || log ".env secrets $secrets_result (development only; set real ones in production)"
 
 # ---------------------------------------------------------------- 7. migrations
 if [ "${GRIDWORK_SKIP_MIGRATE:-0}" = 1 ]; then
     log "migrations skipped (GRIDWORK_SKIP_MIGRATE=1)"
 elif [ -f backend/app.py ]; then
-    if [ -f migrations/env.py ]; then
+    if [ -f migrations/env.py ] && helper alembic-at-head "$(helper pg-url "$PG_BASE" "$APP_DB")" migrations 2>/dev/null; then
+        log "database $APP_DB already at the latest migration"
+    elif [ -f migrations/env.py ]; then
         log "flask db upgrade on $APP_DB"
         "$ROOT/scripts/with-env.sh" "$VENV/bin/flask" --app backend.app:create_app db upgrade \
             || die "migrations failed: '.venv/bin/flask --app backend.app:create_app db upgrade' against $(helper redact "$APP_DB_URL") (output above)"

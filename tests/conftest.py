@@ -30,9 +30,13 @@ def _migrate_from_empty(app):
 
     with db.engine.begin() as conn:
         conn.execute(text("DROP SCHEMA IF EXISTS gridwork_reset CASCADE"))
-        tables = conn.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys'")
-        ).scalars().all()
+        tables = (
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'spatial_ref_sys'")
+            )
+            .scalars()
+            .all()
+        )
         for table in tables:
             conn.execute(text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
     upgrade()
@@ -52,10 +56,16 @@ def _clean_state(request):
         from backend.redis_client import get_redis
 
         db.session.remove()
-        tables = db.session.execute(
-            text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                 "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version')")
-        ).scalars().all()
+        tables = (
+            db.session.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename NOT IN ('spatial_ref_sys', 'alembic_version')"
+                )
+            )
+            .scalars()
+            .all()
+        )
         if tables:
             db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             db.session.commit()

@@ -47,7 +47,10 @@ class Factory:
         if org_id is None and role != "technician":
             org_id = self.org(kind="platform" if role in ("platform_admin", "dispatcher") else "client")
         user = User(
-            email=email or f"user{next(_seq)}@example.test", name="Test User", role=role, org_id=org_id,
+            email=email or f"user{next(_seq)}@example.test",
+            name="Test User",
+            role=role,
+            org_id=org_id,
             password_hash=hash_password(PASSWORD),
         )
         db.session.add(user)
@@ -71,14 +74,22 @@ class Factory:
     @in_app_context
     def api_key(self, org_id, scopes=("regions:read", "sites:read", "sites:write"), mode="test"):
         new = api_keys.generate(mode)
-        db.session.add(ApiKey(org_id=org_id, name="k", mode=mode, key_id=new.key_id, secret_hash=new.secret_hash, scopes=list(scopes)))
+        db.session.add(
+            ApiKey(
+                org_id=org_id, name="k", mode=mode, key_id=new.key_id, secret_hash=new.secret_hash, scopes=list(scopes)
+            )
+        )
         db.session.commit()
         return new.plaintext
 
     @in_app_context
     def region(self, bounds, level="city", parent_id=None, org_id=None, code=None, coefficient="1.000"):
         region = Region(
-            code=code or f"R{next(_seq)}", name="region", level=level, parent_id=parent_id, org_id=org_id,
+            code=code or f"R{next(_seq)}",
+            name="region",
+            level=level,
+            parent_id=parent_id,
+            org_id=org_id,
             coefficient=coefficient,
         )
         set_region_geometry(region, box(*bounds))
@@ -108,10 +119,15 @@ class Factory:
             db.session.add_all(Role(code=c, name=n, description=d) for c, n, d in seeds.ROLES)
             db.session.add_all(Skill(code=c, name=n, requires_certificate=r) for c, n, r in seeds.SKILLS)
             body = seeds.SERVICE_AGREEMENT
-            db.session.add(AgreementTemplate(
-                code="service", version=1, title="Technician service agreement", body=body,
-                body_sha256=hashlib.sha256(body.encode()).hexdigest(),
-            ))
+            db.session.add(
+                AgreementTemplate(
+                    code="service",
+                    version=1,
+                    title="Technician service agreement",
+                    body=body,
+                    body_sha256=hashlib.sha256(body.encode()).hexdigest(),
+                )
+            )
             db.session.commit()
 
     @in_app_context
@@ -122,8 +138,9 @@ class Factory:
         from backend.models import Role, Technician, TechnicianProfile, TechnicianRegion
 
         self.workforce_catalogue()
-        user = User(phone=phone or f"139{next(_seq):08d}", name="Tech", role="technician",
-                    password_hash=hash_password(PASSWORD))
+        user = User(
+            phone=phone or f"139{next(_seq):08d}", name="Tech", role="technician", password_hash=hash_password(PASSWORD)
+        )
         technician = Technician(user=user)
         db.session.add(technician)
         db.session.flush()
@@ -142,10 +159,16 @@ class Factory:
         from backend.models import Skill, TechnicianSkill
 
         skill_id = db.session.scalar(select(Skill.id).where(Skill.code == code))
-        db.session.add(TechnicianSkill(
-            technician_id=technician_id, skill_id=skill_id, level=level, valid_from=date(2020, 1, 1),
-            valid_until=valid_until, state=state,
-        ))
+        db.session.add(
+            TechnicianSkill(
+                technician_id=technician_id,
+                skill_id=skill_id,
+                level=level,
+                valid_from=date(2020, 1, 1),
+                valid_until=valid_until,
+                state=state,
+            )
+        )
 
     @in_app_context
     def technician_headers(self, technician_id):

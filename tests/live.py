@@ -27,8 +27,12 @@ def free_port() -> int:
 def start(name: str, **env) -> subprocess.Popen:
     environment = {**os.environ, "GRIDWORK_ENV": "testing", **{k: str(v) for k, v in env.items()}}
     return subprocess.Popen(
-        ["bash", "-c", f"exec {procfile_command(name)}"], cwd=ROOT, env=environment,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        ["bash", "-c", f"exec {procfile_command(name)}"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
 
 

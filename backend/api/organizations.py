@@ -26,7 +26,11 @@ def create_organization(body):
     if parent_id is not None:
         require_org_in_reach(parent_id, "parent_id")
         if db.session.get(Organization, parent_id).kind != "client":
-            fail(422, "sub-accounts belong to client organizations", errors=[field_error("parent_id", "not a client organization")])
+            fail(
+                422,
+                "sub-accounts belong to client organizations",
+                errors=[field_error("parent_id", "not a client organization")],
+            )
     org = Organization(kind="client", name=body["name"], parent_id=parent_id, timezone=body["timezone"])
     db.session.add(org)
     db.session.commit()

@@ -36,8 +36,12 @@ def create_region(body):
     if db.session.scalar(select(Region.id).where(Region.code == body["code"])):
         fail(409, "region code already in use", errors=[field_error("code", "must be unique")], kind="conflict")
     region = Region(
-        code=body["code"], name=body["name"], level=body["level"], parent_id=body["parent_id"],
-        org_id=org_id, coefficient=body["coefficient"],
+        code=body["code"],
+        name=body["name"],
+        level=body["level"],
+        parent_id=body["parent_id"],
+        org_id=org_id,
+        coefficient=body["coefficient"],
     )
     set_region_geometry(region, shape)
     db.session.add(region)
@@ -106,6 +110,10 @@ def _redraw(region, shape):
         select(func.count()).where(Region.parent_id == region.id, ~func.ST_Covers(grown, Region.geom))
     )
     if outside:
-        fail(422, f"{outside} child region(s) would fall outside", errors=[field_error("geometry", "must cover its child regions")])
+        fail(
+            422,
+            f"{outside} child region(s) would fall outside",
+            errors=[field_error("geometry", "must cover its child regions")],
+        )
     set_region_geometry(region, shape)
     replace_sites_for_region(region)

@@ -9,14 +9,18 @@ from backend.errors import fail, field_error
 from backend.extensions import db
 from backend.models import Site
 from backend.pagination import paginate
-from backend.schemas.places import SiteIn, SiteImportOut, SiteOut, SitePage, SitePatch, SiteQuery
+from backend.schemas.places import SiteImportOut, SiteIn, SiteOut, SitePage, SitePatch, SiteQuery
 from backend.services.places import place_sites, point_from_request, set_site_location, site_out
 from backend.services.site_import import import_sites, rows_from_upload
 from backend.tenancy import get_visible_or_404, require_org_in_reach, scope_to_tenant
 
+IMPORT_FORMATS = (
+    "CSV (code,name,site_type,lon,lat[,coord_sys,address,geofence_radius_m]) or a GeoJSON FeatureCollection"
+)
+
 
 class SiteImportIn(Schema):
-    file = fields.File(required=True, metadata={"description": "CSV (code,name,site_type,lon,lat[,coord_sys,address,geofence_radius_m]) or GeoJSON FeatureCollection"})
+    file = fields.File(required=True, metadata={"description": IMPORT_FORMATS})
     org_id = fields.Integer(load_default=None)
 
 
@@ -39,10 +43,19 @@ def create_site(body):
     org_id = _owner_org(body["org_id"])
     lon_lat = point_from_request(body["location"], body["coord_sys"])
     if db.session.scalar(select(Site.id).where(Site.org_id == org_id, Site.code == body["code"])):
-        fail(409, "site code already exists", errors=[field_error("code", "must be unique per organization")], kind="conflict")
+        fail(
+            409,
+            "site code already exists",
+            errors=[field_error("code", "must be unique per organization")],
+            kind="conflict",
+        )
     site = Site(
-        org_id=org_id, code=body["code"], name=body["name"], site_type=body["site_type"],
-        address=body["address"], geofence_radius_m=body["geofence_radius_m"],
+        org_id=org_id,
+        code=body["code"],
+        name=body["name"],
+        site_type=body["site_type"],
+        address=body["address"],
+        geofence_radius_m=body["geofence_radius_m"],
     )
     set_site_location(site, lon_lat)
     db.session.add(site)
@@ -69,7 +82,11 @@ def import_site_file(form):
     ids = [s.id for s in sites]
     db.session.commit()
     stored = list(db.session.scalars(select(Site).where(Site.id.in_(ids)).order_by(Site.id)))
-    return {"created": len(stored), "placed": sum(1 for s in stored if s.region_id), "items": [site_out(s) for s in stored]}
+    return {
+        "created": len(stored),
+        "placed": sum(1 for s in stored if s.region_id),
+        "items": [site_out(s) for s in stored],
+    }
 
 
 @api.get("/sites")

@@ -39,7 +39,12 @@ def create_user(body):
     require_org_in_reach(org_id)
     _check_role_for_org(body["role"], principal)
     if db.session.scalar(select(User.id).where(func.lower(User.email) == body["email"].lower())):
-        fail(409, "that email is already registered", errors=[field_error("email", "already registered")], kind="conflict")
+        fail(
+            409,
+            "that email is already registered",
+            errors=[field_error("email", "already registered")],
+            kind="conflict",
+        )
     user = User(
         org_id=org_id,
         email=body["email"].lower(),

@@ -41,7 +41,9 @@ class UserIn(Schema):
     email = fields.Email(required=True)
     name = fields.String(required=True, validate=validators.Length(1, 120))
     password = fields.String(required=True, validate=PASSWORD_RULE)
-    role = fields.String(required=True, validate=validators.OneOf(("platform_admin", "dispatcher", "client_admin", "client_user")))
+    role = fields.String(
+        required=True, validate=validators.OneOf(("platform_admin", "dispatcher", "client_admin", "client_user"))
+    )
     org_id = fields.Integer(load_default=None, metadata={"description": "defaults to the caller's organization"})
 
 
@@ -71,7 +73,9 @@ class ApiKeyIn(Schema):
     scopes = fields.List(
         fields.String(validate=validators.OneOf(API_KEY_SCOPES)), required=True, validate=validators.Length(min=1)
     )
-    org_id = fields.Integer(load_default=None, metadata={"description": "a sub-account's key; defaults to the caller's"})
+    org_id = fields.Integer(
+        load_default=None, metadata={"description": "a sub-account's key; defaults to the caller's"}
+    )
 
 
 class ApiKeyOut(Schema):

@@ -52,7 +52,9 @@ class SiteIn(Schema):
     coord_sys = coord_sys_field()
     address = fields.String(load_default=None, validate=validators.Length(max=300))
     geofence_radius_m = fields.Integer(load_default=None, validate=validators.Range(10, 5000))
-    org_id = fields.Integer(load_default=None, metadata={"description": "a sub-account's site; defaults to the caller's"})
+    org_id = fields.Integer(
+        load_default=None, metadata={"description": "a sub-account's site; defaults to the caller's"}
+    )
 
 
 class SitePatch(Schema):

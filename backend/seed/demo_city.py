@@ -81,7 +81,9 @@ def ensure_regions():
         for (code, name, _sector, coefficient), shape in bar:
             district = _ensure_region(f"CD-{code}", name, "district", city.id, coefficient, shape)
             for index, cell in enumerate(grid_cells(shape), start=1):
-                _ensure_region(f"CD-{code}-G{index:02d}", f"{name} grid {index}", "grid", district.id, coefficient, cell)
+                _ensure_region(
+                    f"CD-{code}-G{index:02d}", f"{name} grid {index}", "grid", district.id, coefficient, cell
+                )
     return city
 
 
@@ -126,7 +128,9 @@ def ensure_sites(city, orgs, count, rng):
         for index in bar:
             org_id = orgs["urban"].id if index % 3 else orgs["suburban"].id
             site = Site(
-                org_id=org_id, code=f"CD-{index + 1:04d}", name=f"成都站点 {index + 1:04d}",
+                org_id=org_id,
+                code=f"CD-{index + 1:04d}",
+                name=f"成都站点 {index + 1:04d}",
                 site_type=SITE_TYPES[index % len(SITE_TYPES)],
             )
             set_site_location(site, _random_point_in(city_shape, rng))

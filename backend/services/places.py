@@ -27,7 +27,11 @@ def point_from_request(location, coord_sys: str, field="location", location_kind
         return parse_point(location, coord_sys=coord_sys)
     except GeometryError as exc:
         extra = {"row": row} if row is not None else {}
-        fail(422, f"invalid {field}: {exc.message}", errors=[field_error(_join(field, exc.path), exc.message, location_kind, **extra)])
+        fail(
+            422,
+            f"invalid {field}: {exc.message}",
+            errors=[field_error(_join(field, exc.path), exc.message, location_kind, **extra)],
+        )
 
 
 def _join(field, path):
@@ -40,9 +44,15 @@ def check_region_parent(level: str, parent: Region | None, shape):
     if wanted is None and parent is not None:
         fail(422, "a city has no parent region", errors=[field_error("parent_id", "must be empty for a city")])
     if wanted is not None and (parent is None or parent.level != wanted):
-        fail(422, f"a {level} needs a parent {wanted}", errors=[field_error("parent_id", f"must name a {wanted} region")])
+        fail(
+            422, f"a {level} needs a parent {wanted}", errors=[field_error("parent_id", f"must name a {wanted} region")]
+        )
     if parent is not None and not to_shape(parent.geom).buffer(PARENT_TOLERANCE_DEG).covers(shape):
-        fail(422, "the region is not inside its parent", errors=[field_error("geometry", f"must lie inside region {parent.id}")])
+        fail(
+            422,
+            "the region is not inside its parent",
+            errors=[field_error("geometry", f"must lie inside region {parent.id}")],
+        )
 
 
 def set_region_geometry(region: Region, shape):
@@ -110,14 +120,19 @@ def place_sites(site_ids, org_id):
     """Put each site in the smallest region that covers it (PostGIS, GiST-indexed)."""
     db.session.flush()
     region = smallest_covering_region(Site.location, org_ancestor_ids(org_id))
-    db.session.execute(update(Site).where(Site.id.in_(site_ids)).values(region_id=region), execution_options={"synchronize_session": False})
+    db.session.execute(
+        update(Site).where(Site.id.in_(site_ids)).values(region_id=region),
+        execution_options={"synchronize_session": False},
+    )
     db.session.expire_all()
 
 
 def replace_sites_for_region(region: Region):
     """After a region appears or moves, sites it covers (or covered) may change region."""
     db.session.flush()
-    affected = select(Site.id, Site.org_id).where(or_(func.ST_Covers(region.geom, Site.location), Site.region_id == region.id))
+    affected = select(Site.id, Site.org_id).where(
+        or_(func.ST_Covers(region.geom, Site.location), Site.region_id == region.id)
+    )
     by_org = {}
     for site_id, org_id in db.session.execute(affected):
         by_org.setdefault(org_id, []).append(site_id)

@@ -108,7 +108,11 @@ def _rows_from_csv(text):
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        fail(422, f"CSV header lacks: {', '.join(missing)}", errors=[field_error("file", f"missing column(s) {missing}", "files")])
+        fail(
+            422,
+            f"CSV header lacks: {', '.join(missing)}",
+            errors=[field_error("file", f"missing column(s) {missing}", "files")],
+        )
     rows = []
     for record in reader:
         row = {k: (v.strip() if isinstance(v, str) else v) for k, v in record.items() if k}
@@ -130,7 +134,11 @@ def _rows_from_geojson(text):
     except json.JSONDecodeError as exc:
         fail(422, f"not JSON: {exc.msg} at line {exc.lineno}", errors=[field_error("file", "invalid JSON", "files")])
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        fail(422, "expected a GeoJSON FeatureCollection", errors=[field_error("file", "type must be FeatureCollection", "files")])
+        fail(
+            422,
+            "expected a GeoJSON FeatureCollection",
+            errors=[field_error("file", "type must be FeatureCollection", "files")],
+        )
     rows = []
     for feature in document.get("features") or []:
         props = dict((feature or {}).get("properties") or {})

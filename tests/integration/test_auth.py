@@ -52,7 +52,9 @@ def test_deactivated_user_is_locked_out(client, factory):
 def test_api_key_is_shown_once_scoped_and_revocable(client, factory):
     admin = factory.user("client_admin")
     headers = factory.headers(admin)
-    created = client.post("/api/v1/api-keys", headers=headers, json={"name": "erp", "mode": "live", "scopes": ["sites:read"]})
+    created = client.post(
+        "/api/v1/api-keys", headers=headers, json={"name": "erp", "mode": "live", "scopes": ["sites:read"]}
+    )
     assert created.status_code == 201
     key = created.get_json()["key"]
     assert key.startswith("gw_live_")
@@ -73,7 +75,10 @@ def test_tampered_api_key_is_refused(client, factory):
     org = factory.org()
     key = factory.api_key(org)
     assert client.get("/api/v1/sites", headers={"X-API-Key": key[:-2] + "xx"}).status_code == 401
-    assert client.get("/api/v1/sites", headers={"Authorization": f"Bearer {key.replace('_test_', '_live_')}"}).status_code == 401
+    assert (
+        client.get("/api/v1/sites", headers={"Authorization": f"Bearer {key.replace('_test_', '_live_')}"}).status_code
+        == 401
+    )
 
 
 def test_no_credentials_is_401_problem(client):
@@ -85,8 +90,11 @@ def test_no_credentials_is_401_problem(client):
 
 def test_client_cannot_create_platform_staff(client, factory):
     headers = factory.as_role("client_admin")
-    response = client.post("/api/v1/users", headers=headers, json={
-        "email": "x@example.test", "name": "X", "password": "long-enough-pw", "role": "platform_admin"})
+    response = client.post(
+        "/api/v1/users",
+        headers=headers,
+        json={"email": "x@example.test", "name": "X", "password": "long-enough-pw", "role": "platform_admin"},
+    )
     assert response.status_code == 403
 
 

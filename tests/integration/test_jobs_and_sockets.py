@@ -48,7 +48,9 @@ def test_console_receives_events_emitted_by_other_processes_through_redis(app, f
     received = []
     console = socketio_client.Client()
     console.on("announcement", received.append, namespace=CONSOLE)
-    console.connect(live_server, namespaces=[CONSOLE], auth={"token": factory.token(dispatcher)}, transports=["websocket"])
+    console.connect(
+        live_server, namespaces=[CONSOLE], auth={"token": factory.token(dispatcher)}, transports=["websocket"]
+    )
     try:
         assert console.call("whoami", namespace=CONSOLE, timeout=5) == {"user_id": dispatcher}
         with app.app_context():

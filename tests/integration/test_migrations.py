@@ -18,7 +18,11 @@ def test_migrations_run_down_to_empty_and_up_again(app):
         upgrade()
         tables = set(inspect(db.engine).get_table_names())
         assert {"organizations", "users", "api_keys", "regions", "sites"} <= tables
-        indexes = db.session.execute(text("SELECT indexdef FROM pg_indexes WHERE tablename IN ('regions', 'sites')")).scalars().all()
+        indexes = (
+            db.session.execute(text("SELECT indexdef FROM pg_indexes WHERE tablename IN ('regions', 'sites')"))
+            .scalars()
+            .all()
+        )
         assert sum("USING gist" in i for i in indexes) == 2
 
 

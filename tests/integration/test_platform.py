@@ -50,7 +50,9 @@ def test_unknown_route_and_wrong_method_are_problem_json(client):
 
 
 def test_validation_errors_name_field_and_rule(client, factory):
-    response = client.post("/api/v1/sites", headers=factory.as_role("client_admin"), json={"code": "", "site_type": "x"})
+    response = client.post(
+        "/api/v1/sites", headers=factory.as_role("client_admin"), json={"code": "", "site_type": "x"}
+    )
     body = response.get_json()
     assert response.status_code == 422 and body["type"].endswith("validation-error")
     fields = {e["field"] for e in body["errors"]}
@@ -77,7 +79,9 @@ def test_health_is_503_when_redis_is_down(app, monkeypatch):
     from redis import Redis
 
     with app.app_context():
-        monkeypatch.setitem(app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2))
+        monkeypatch.setitem(
+            app.extensions, "redis", Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+        )
         response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["checks"]["redis"]["ok"] is False

@@ -31,7 +31,7 @@ def test_create_returns_a_geojson_feature(client, staff):
     feature = response.get_json()
     assert feature["type"] == "Feature" and feature["geometry"]["type"] == "Polygon"
     assert feature["properties"]["coefficient"] == "1.250"
-    assert 400 < feature["properties"]["area_km2"] < 450  # 0.2° × 0.2° at 30.7°N
+    assert 400 < feature["properties"]["area_km2"] < 450  # 0.2 by 0.2 degrees at 30.7 N
     listed = client.get("/api/v1/regions", headers=staff).get_json()
     assert listed["type"] == "FeatureCollection" and listed["features"][0]["id"] == feature["id"]
 
@@ -39,13 +39,33 @@ def test_create_returns_a_geojson_feature(client, staff):
 @pytest.mark.parametrize(
     ("geometry", "field", "words"),
     [
-        ({"type": "Polygon", "coordinates": [[[104, 30], [105, 30], [105, 31], [104, 31]]]}, "geometry.coordinates[0]", "not closed"),
+        (
+            {"type": "Polygon", "coordinates": [[[104, 30], [105, 30], [105, 31], [104, 31]]]},
+            "geometry.coordinates[0]",
+            "not closed",
+        ),
         ({"type": "Polygon", "coordinates": [[[104, 30], [105, 31], [104, 30]]]}, "geometry.coordinates[0]", "4"),
-        ({"type": "Polygon", "coordinates": [[[200, 30], [105, 30], [105, 31], [200, 30]]]}, "geometry.coordinates[0][0]", "longitude"),
-        ({"type": "Polygon", "coordinates": [[[104, -95], [105, 30], [105, 31], [104, -95]]]}, "geometry.coordinates[0][0]", "latitude"),
-        ({"type": "Polygon", "coordinates": [[[104, 30], [105, 31], [105, 30], [104, 31], [104, 30]]]}, "geometry", "Self-intersection"),
+        (
+            {"type": "Polygon", "coordinates": [[[200, 30], [105, 30], [105, 31], [200, 30]]]},
+            "geometry.coordinates[0][0]",
+            "longitude",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[104, -95], [105, 30], [105, 31], [104, -95]]]},
+            "geometry.coordinates[0][0]",
+            "latitude",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[104, 30], [105, 31], [105, 30], [104, 31], [104, 30]]]},
+            "geometry",
+            "Self-intersection",
+        ),
         ({"type": "LineString", "coordinates": [[104, 30], [105, 31]]}, "geometry.type", "Polygon"),
-        ({"type": "Polygon", "coordinates": [[["104", 30], [105, 30], [105, 31], ["104", 30]]]}, "geometry.coordinates[0][0]", "number"),
+        (
+            {"type": "Polygon", "coordinates": [[["104", 30], [105, 30], [105, 31], ["104", 30]]]},
+            "geometry.coordinates[0][0]",
+            "number",
+        ),
     ],
 )
 def test_bad_geojson_is_422_naming_the_problem_and_nothing_stored(client, staff, geometry, field, words):
@@ -65,7 +85,10 @@ def test_unknown_coord_sys_is_422(client, staff):
 
 
 def test_gcj02_geometry_is_stored_as_wgs84(client, staff):
-    gcj = [list(wgs84_to_gcj02(x, y)) for x, y in [(104.0, 30.6), (104.2, 30.6), (104.2, 30.8), (104.0, 30.8), (104.0, 30.6)]]
+    gcj = [
+        list(wgs84_to_gcj02(x, y))
+        for x, y in [(104.0, 30.6), (104.2, 30.6), (104.2, 30.8), (104.0, 30.8), (104.0, 30.6)]
+    ]
     response = create(client, staff, geometry={"type": "Polygon", "coordinates": [gcj]}, coord_sys="gcj02")
     assert response.status_code == 201, response.get_json()
     stored = response.get_json()["geometry"]["coordinates"][0][0]
@@ -80,9 +103,16 @@ def test_hierarchy_rules(client, staff):
     assert outside.status_code == 422 and outside.get_json()["errors"][0]["field"] == "geometry"
     skipped = create(client, staff, code="G1", level="grid", parent_id=city, geometry=square(104.0, 30.6, 104.1, 30.7))
     assert skipped.status_code == 422, "a grid's parent is a district"
-    inside = create(client, staff, code="D3", level="district", parent_id=city, geometry=square(104.0, 30.6, 104.1, 30.7))
+    inside = create(
+        client, staff, code="D3", level="district", parent_id=city, geometry=square(104.0, 30.6, 104.1, 30.7)
+    )
     assert inside.status_code == 201
-    assert create(client, staff, code="D3", level="district", parent_id=city, geometry=square(104.0, 30.6, 104.1, 30.7)).status_code == 409
+    assert (
+        create(
+            client, staff, code="D3", level="district", parent_id=city, geometry=square(104.0, 30.6, 104.1, 30.7)
+        ).status_code
+        == 409
+    )
 
 
 def test_client_cannot_change_platform_regions(client, factory, staff):
@@ -95,10 +125,14 @@ def test_client_cannot_change_platform_regions(client, factory, staff):
 def test_redrawing_a_region_moves_its_sites(client, factory, staff):
     org = factory.org()
     city = create(client, staff).get_json()["id"]
-    district = create(client, staff, code="D", level="district", parent_id=city, geometry=square(104.0, 30.6, 104.1, 30.7)).get_json()["id"]
+    district = create(
+        client, staff, code="D", level="district", parent_id=city, geometry=square(104.0, 30.6, 104.1, 30.7)
+    ).get_json()["id"]
     site = factory.site(org, (104.15, 30.65))
     dispatcher = factory.as_role("platform_admin")
     assert client.get(f"/api/v1/sites/{site}", headers=dispatcher).get_json()["region_id"] == city
-    redraw = client.patch(f"/api/v1/regions/{district}", headers=staff, json={"geometry": square(104.0, 30.6, 104.2, 30.7)})
+    redraw = client.patch(
+        f"/api/v1/regions/{district}", headers=staff, json={"geometry": square(104.0, 30.6, 104.2, 30.7)}
+    )
     assert redraw.status_code == 200, redraw.get_json()
     assert client.get(f"/api/v1/sites/{site}", headers=dispatcher).get_json()["region_id"] == district

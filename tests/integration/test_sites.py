@@ -62,7 +62,12 @@ def test_chinese_datums_are_stored_as_wgs84(client, owner, coord_sys, convert):
 
 @pytest.mark.parametrize(
     ("location", "coord_sys", "field"),
-    [([190, 30], "wgs84", "location"), ([104, 91], "wgs84", "location"), ([104, 30], "utm", "coord_sys"), ("here", "wgs84", "location")],
+    [
+        ([190, 30], "wgs84", "location"),
+        ([104, 91], "wgs84", "location"),
+        ([104, 30], "utm", "coord_sys"),
+        ("here", "wgs84", "location"),
+    ],
 )
 def test_bad_location_is_422_and_nothing_stored(client, owner, location, coord_sys, field):
     response = post_site(client, owner["headers"], location, coord_sys=coord_sys)
@@ -82,7 +87,9 @@ def upload(client, headers, name, text):
 
 
 def test_csv_import_places_every_site(client, nested, owner):
-    csv_text = "code,name,site_type,lon,lat,coord_sys\nA1,一号站,tower,104.02,30.62,wgs84\nA2,二号站,rooftop,104.15,30.75,\n"
+    csv_text = (
+        "code,name,site_type,lon,lat,coord_sys\nA1,一号站,tower,104.02,30.62,wgs84\nA2,二号站,rooftop,104.15,30.75,\n"
+    )
     response = upload(client, owner["headers"], "sites.csv", csv_text)
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
@@ -114,20 +121,40 @@ def test_csv_missing_columns_is_422(client, owner):
 
 def test_geojson_import(client, nested, owner):
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [104.02, 30.62]}, "properties": {"code": "G1", "name": "g", "site_type": "indoor"}},
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [104.07, 30.75]}, "properties": {"code": "G2", "name": "g", "site_type": "cabinet"}},
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [104.02, 30.62]},
+            "properties": {"code": "G1", "name": "g", "site_type": "indoor"},
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [104.07, 30.75]},
+            "properties": {"code": "G2", "name": "g", "site_type": "cabinet"},
+        },
     ]
-    response = upload(client, owner["headers"], "sites.geojson", json.dumps({"type": "FeatureCollection", "features": features}))
+    response = upload(
+        client, owner["headers"], "sites.geojson", json.dumps({"type": "FeatureCollection", "features": features})
+    )
     assert response.status_code == 201, response.get_json()
     assert [s["region_id"] for s in response.get_json()["items"]] == [nested["grid"], nested["district"]]
 
 
 def test_geojson_import_with_a_bad_feature_stores_nothing(client, owner):
     features = [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [104.02, 30.62]}, "properties": {"code": "G1", "name": "g", "site_type": "indoor"}},
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [104.02]}, "properties": {"code": "G2", "name": "g", "site_type": "indoor"}},
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [104.02, 30.62]},
+            "properties": {"code": "G1", "name": "g", "site_type": "indoor"},
+        },
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [104.02]},
+            "properties": {"code": "G2", "name": "g", "site_type": "indoor"},
+        },
     ]
-    response = upload(client, owner["headers"], "sites.geojson", json.dumps({"type": "FeatureCollection", "features": features}))
+    response = upload(
+        client, owner["headers"], "sites.geojson", json.dumps({"type": "FeatureCollection", "features": features})
+    )
     assert response.status_code == 422
     assert response.get_json()["errors"][0]["row"] == 2
     assert client.get("/api/v1/sites", headers=owner["headers"]).get_json()["items"] == []

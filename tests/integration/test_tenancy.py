@@ -13,7 +13,10 @@ def world(factory):
     b = factory.org("B")
     b_child = factory.org("B city project", parent_id=b)
     return {
-        "a": a, "a_child": a_child, "b": b, "b_child": b_child,
+        "a": a,
+        "a_child": a_child,
+        "b": b,
+        "b_child": b_child,
         "a_admin": factory.headers(factory.user("client_admin", a)),
         "a_child_admin": factory.headers(factory.user("client_admin", a_child)),
         "b_user": factory.user("client_user", b),
@@ -29,7 +32,9 @@ def world(factory):
 
 def _b_key_id(client, factory, world):
     b_admin = factory.headers(factory.user("client_admin", world["b"]))
-    return client.post("/api/v1/api-keys", headers=b_admin, json={"name": "b", "mode": "test", "scopes": ["sites:read"]}).get_json()["id"]
+    return client.post(
+        "/api/v1/api-keys", headers=b_admin, json={"name": "b", "mode": "test", "scopes": ["sites:read"]}
+    ).get_json()["id"]
 
 
 def foreign_routes(world, b_key_id):
@@ -77,8 +82,12 @@ def test_sibling_sub_account_and_parent(client, factory, world):
     a_child_site = factory.site(world["a_child"], (104.07, 30.67))
     sibling = factory.headers(factory.user("client_admin", factory.org("A other project", parent_id=world["a"])))
     assert client.get(f"/api/v1/sites/{a_child_site}", headers=sibling).status_code == 404
-    assert client.get(f"/api/v1/sites/{a_child_site}", headers=world["a_admin"]).status_code == 200, "a parent sees its sub-accounts"
-    assert client.get(f"/api/v1/sites/{world['a_site']}", headers=world["a_child_admin"]).status_code == 404, "a child does not see its parent"
+    assert client.get(f"/api/v1/sites/{a_child_site}", headers=world["a_admin"]).status_code == 200, (
+        "a parent sees its sub-accounts"
+    )
+    assert client.get(f"/api/v1/sites/{world['a_site']}", headers=world["a_child_admin"]).status_code == 404, (
+        "a child does not see its parent"
+    )
 
 
 def test_cannot_create_into_another_tenant(client, world):
@@ -87,8 +96,17 @@ def test_cannot_create_into_another_tenant(client, world):
     assert response.status_code == 404 and response.get_json()["errors"][0]["field"] == "org_id"
     sub = client.post("/api/v1/organizations", headers=world["a_admin"], json={"name": "x", "parent_id": world["b"]})
     assert sub.status_code == 404
-    user = client.post("/api/v1/users", headers=world["a_admin"], json={
-        "email": "n@example.test", "name": "n", "password": "long-enough-pw", "role": "client_user", "org_id": world["b"]})
+    user = client.post(
+        "/api/v1/users",
+        headers=world["a_admin"],
+        json={
+            "email": "n@example.test",
+            "name": "n",
+            "password": "long-enough-pw",
+            "role": "client_user",
+            "org_id": world["b"],
+        },
+    )
     assert user.status_code == 404
 
 
