@@ -11,6 +11,8 @@ def init_app(app):
     app.cli.add_command(scheduler)
     app.cli.add_command(seed_demo)
     app.cli.add_command(create_admin)
+    app.cli.add_command(tracking_writer)
+    app.cli.add_command(simulate)
 
 
 @click.command()
@@ -41,9 +43,10 @@ def scheduler():
 @click.option("--sites", default=300, show_default=True, help="how many sites to place")
 def seed_demo(sites):
     """Build the demo city (idempotent: a second run changes nothing)."""
-    from backend.seed import demo_city
+    from backend.seed import demo_city, demo_technicians
 
     demo_city.seed(site_count=sites)
+    demo_technicians.seed()
 
 
 @click.command("create-admin")
@@ -56,3 +59,25 @@ def create_admin(email, name, password):
 
     user = ensure_platform_user(email, name, password, role="platform_admin")
     click.echo(f"platform admin {user.email} (id {user.id})")
+
+
+@click.command("tracking-writer")
+@click.option("--consumer", default="writer-1", show_default=True, help="consumer name in the stream group")
+@click.option("--batch", default=500, show_default=True, help="stream entries per INSERT")
+def tracking_writer(consumer, batch):
+    """Write queued track points to PostGIS in batches until stopped."""
+    from backend import tracking_writer as writer
+
+    writer.run(consumer, count=batch)
+
+
+@click.command()
+@click.option("--technicians", "count", default=20, show_default=True, help="virtual technicians (demo seed)")
+@click.option("--minutes", default=10.0, show_default=True, help="how long to run")
+@click.option("--interval", default=5.0, show_default=True, help="seconds between fixes")
+@click.option("--url", default=None, help="web process to connect to (default PUBLIC_BASE_URL)")
+def simulate(count, minutes, interval, url):
+    """Drive N demo technicians over Socket.IO: on shift, moving between sites, reporting status."""
+    from backend import simulator
+
+    simulator.run(count, minutes, interval, url or current_app.config["PUBLIC_BASE_URL"])

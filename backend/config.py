@@ -55,6 +55,8 @@ def load_settings(environment=None):
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "PUBLIC_BASE_URL": env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         **_workforce_settings(environment),
+        **_orders_settings(environment),
+        **_tracking_settings(),
     }
     settings["JWT_SECRET_KEY"] = settings["SECRET_KEY"]
     return settings
@@ -87,6 +89,21 @@ def _workforce_settings(environment):
     }
 
 
+def _orders_settings(environment):
+    """Work orders: check-in rules, assignment limits, idempotency and webhook delivery."""
+    return {
+        # Loopback/private webhook URLs are refused (SSRF) unless this development flag allows them.
+        "WEBHOOKS_ALLOW_PRIVATE": env_bool("WEBHOOKS_ALLOW_PRIVATE", environment == "testing"),
+        "WEBHOOK_RETRY_HOURS": env_int("WEBHOOK_RETRY_HOURS", 24),
+        "WEBHOOK_TIMEOUT_S": env_int("WEBHOOK_TIMEOUT_S", 10),
+        "CHECKIN_DEFAULT_RADIUS_M": env_int("CHECKIN_DEFAULT_RADIUS_M", 200),
+        "CHECKIN_MAX_ACCURACY_M": env_int("CHECKIN_MAX_ACCURACY_M", 50),
+        "ORDER_MAX_ACTIVE_PER_TECHNICIAN": env_int("ORDER_MAX_ACTIVE_PER_TECHNICIAN", 3),
+        "ORDER_ASSIGN_TIMEOUT_S": env_int("ORDER_ASSIGN_TIMEOUT_S", 120),
+        "IDEMPOTENCY_TTL_HOURS": max(24, env_int("IDEMPOTENCY_TTL_HOURS", 48)),
+    }
+
+
 def _key32(name, environment):
     # A 32-byte key, base64url-encoded; tests get a fixed one, every other mode must be given one.
     import base64
@@ -100,3 +117,18 @@ def _key32(name, environment):
     if len(key) != 32:
         raise ConfigError(f"{name} must be 32 bytes in base64url, got {len(key)} bytes")
     return raw
+
+
+def _tracking_settings():
+    """Live tracking: cleaning limits, retention, console throttling, the map's tile layer."""
+    return {
+        "TRACK_RETENTION_DAYS": env_int("TRACK_RETENTION_DAYS", 30),
+        "TRACK_MAX_AGE_HOURS": env_int("TRACK_MAX_AGE_HOURS", 48),
+        "TRACK_MAX_FUTURE_S": env_int("TRACK_MAX_FUTURE_S", 120),
+        "TRACK_MAX_ACCURACY_M": env_int("TRACK_MAX_ACCURACY_M", 100),
+        "TRACK_MAX_SPEED_KMH": env_int("TRACK_MAX_SPEED_KMH", 200),
+        "TRACK_CONSOLE_INTERVAL_MS": env_int("TRACK_CONSOLE_INTERVAL_MS", 1000),
+        "TRACK_CONSOLE_FLUSH_MS": env_int("TRACK_CONSOLE_FLUSH_MS", 100),
+        "TRACK_STATE_CACHE_MS": env_int("TRACK_STATE_CACHE_MS", 60000),
+        "CONSOLE_TILE_URL": env_str("CONSOLE_TILE_URL", ""),
+    }

@@ -50,8 +50,14 @@ def read(path: Path) -> Instance:
     rows = [r.split() for r in lines[start:]]
     rows = np.array([list(map(float, r)) for r in rows if len(r) == 7])
     return Instance(
-        name=Path(path).stem, vehicles=vehicles, capacity=capacity, xy=rows[:, 1:3],
-        demand=rows[:, 3].astype(int), ready=rows[:, 4], due=rows[:, 5], service=rows[:, 6],
+        name=Path(path).stem,
+        vehicles=vehicles,
+        capacity=capacity,
+        xy=rows[:, 1:3],
+        demand=rows[:, 3].astype(int),
+        ready=rows[:, 4],
+        due=rows[:, 5],
+        service=rows[:, 6],
     )
 
 
@@ -62,20 +68,29 @@ def _find(lines: list[str], prefix: str) -> str:
 def to_problem(inst: Instance) -> Problem:
     """The instance as a dispatch Problem: vehicles = technicians, customers = orders."""
     d = inst.dist * SCALE
-    matrix = TravelMatrix(seconds=np.ceil(d).astype(np.int64).tolist(),
-                          meters=np.rint(d).astype(np.int64).tolist())
+    matrix = TravelMatrix(seconds=np.ceil(d).astype(np.int64).tolist(), meters=np.rint(d).astype(np.int64).tolist())
     techs = [
-        Technician(id=f"v{k}", start=0, end=0, shift_start=int(inst.ready[0] * SCALE),
-                   shift_end=int(inst.due[0] * SCALE), capacity=inst.capacity)
+        Technician(
+            id=f"v{k}",
+            start=0,
+            end=0,
+            shift_start=int(inst.ready[0] * SCALE),
+            shift_end=int(inst.due[0] * SCALE),
+            capacity=inst.capacity,
+        )
         for k in range(inst.vehicles)
     ]
     orders = [
-        Order(id=str(i), location=i, service_seconds=int(inst.service[i] * SCALE),
-              windows=(TimeWindow(int(inst.ready[i] * SCALE), int(inst.due[i] * SCALE)),),
-              demand=int(inst.demand[i]))
+        Order(
+            id=str(i),
+            location=i,
+            service_seconds=int(inst.service[i] * SCALE),
+            windows=(TimeWindow(int(inst.ready[i] * SCALE), int(inst.due[i] * SCALE)),),
+            demand=int(inst.demand[i]),
+        )
         for i in range(1, len(inst.xy))
     ]
-    return Problem(techs, orders, matrix)
+    return Problem(techs, orders, matrix, points=[tuple(p) for p in inst.xy.tolist()])
 
 
 def check(inst: Instance, routes: list[list[int]]) -> tuple[bool, float, str]:
@@ -88,7 +103,7 @@ def check(inst: Instance, routes: list[list[int]]) -> tuple[bool, float, str]:
         if sum(inst.demand[c] for c in r) > inst.capacity:
             return False, math.nan, "capacity"
         t, prev = inst.ready[0], 0
-        for c in r + [0]:
+        for c in [*r, 0]:
             total += dist[prev, c]
             t = max(t + dist[prev, c], inst.ready[c])
             if t > inst.due[c] + 1e-9:
@@ -99,17 +114,27 @@ def check(inst: Instance, routes: list[list[int]]) -> tuple[bool, float, str]:
     return True, total, ""
 
 
-def read_bks(path: Path) -> dict[str, float]:
-    """Best known distances: double-precision rows first, DIMACS rows, then ``bks.csv``."""
-    best: dict[str, tuple[int, float]] = {}
-    rank = {"double": 0, "DIMACS": 1}
-    files = [Path(path), Path(path).with_name("bks.csv")]
-    for k, f in enumerate(files):
-        if not f.exists():
-            continue
-        for row in csv.DictReader(f.open()):
-            conv = row.get("convention", "")
-            r = rank.get(conv.split("-")[0].split(":")[0], 2) + 3 * k
-            if row["instance"] not in best or r < best[row["instance"]][0]:
-                best[row["instance"]] = (r, float(row["distance"]))
-    return {name: d for name, (_, d) in best.items()}
+def read_bks(path: Path) -> dict[str, tuple[float, str]]:
+    """Best known distance and its convention per instance.
+
+    The double-precision distance-only row when there is one, else the DIMACS row, else
+    ``bks.csv``. Truncating arcs never lengthens a route, so a double-precision optimum
+    cannot be below the DIMACS one; where a double row is (R109, RC103 in this data set),
+    it cannot be a feasible solution's length, and the DIMACS row is used instead.
+    """
+    rows: dict[str, dict[str, float]] = {}
+    for f, default in ((Path(path), ""), (Path(path).with_name("bks.csv"), "hierarchical")):
+        if f.exists():
+            for row in csv.DictReader(f.open()):
+                conv = (row.get("convention") or default).split()[0].rstrip(":;")
+                rows.setdefault(row["instance"], {}).setdefault(conv, float(row["distance"]))
+    return {name: _pick(conv) for name, conv in rows.items()}
+
+
+def _pick(conv: dict[str, float]) -> tuple[float, str]:
+    double, dimacs = conv.get("double-precision"), conv.get("DIMACS")
+    if double is not None and (dimacs is None or double >= dimacs):
+        return double, "double"
+    if dimacs is not None:
+        return dimacs, "dimacs" if double is None else "dimacs (double row below the DIMACS optimum)"
+    return conv["hierarchical"], "hierarchical"

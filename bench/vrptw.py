@@ -25,10 +25,15 @@ from dispatch import DISTANCE, Params, solve
 
 
 def ours(inst: Instance, args) -> list[list[int]]:
-    """Solve through dispatch.solve in pure VRPTW mode (distance policy, all served)."""
-    params = Params(policy=DISTANCE, first_solution=args.first, metaheuristic=args.meta,
-                    gls_lambda=args.gls_lambda, warm_start=args.warm,
-                    warm_start_share=args.share)
+    """Solve through dispatch.solve() in pure VRPTW mode (distance policy, all served)."""
+    params = Params(
+        policy=DISTANCE,
+        first_solution=args.first,
+        metaheuristic=args.meta,
+        gls_lambda=args.gls_lambda,
+        warm_start=args.warm,
+        warm_start_share=args.share,
+    )
     plan = solve(to_problem(inst), params, seed=args.seed, time_limit=args.seconds)
     return [[int(i) for i in r.order_ids] for r in plan.routes if r.stops]
 
@@ -41,14 +46,25 @@ def pyvrp_solver(inst: Instance, args) -> list[list[int]]:
     m, d = Model(), inst.dist * SCALE
     locs = [m.add_location(float(x), float(y)) for x, y in inst.xy]
     depot = m.add_depot(locs[0], tw_early=int(inst.ready[0] * SCALE), tw_late=int(inst.due[0] * SCALE))
-    m.add_vehicle_type(inst.vehicles, capacity=inst.capacity, start_depot=depot, end_depot=depot,
-                       tw_early=int(inst.ready[0] * SCALE), tw_late=int(inst.due[0] * SCALE))
+    m.add_vehicle_type(
+        inst.vehicles,
+        capacity=inst.capacity,
+        start_depot=depot,
+        end_depot=depot,
+        tw_early=int(inst.ready[0] * SCALE),
+        tw_late=int(inst.due[0] * SCALE),
+    )
     for i in range(1, len(inst.xy)):
-        m.add_client(locs[i], delivery=int(inst.demand[i]), service_duration=int(inst.service[i] * SCALE),
-                     tw_early=int(inst.ready[i] * SCALE), tw_late=int(inst.due[i] * SCALE))
+        m.add_client(
+            locs[i],
+            delivery=int(inst.demand[i]),
+            service_duration=int(inst.service[i] * SCALE),
+            tw_early=int(inst.ready[i] * SCALE),
+            tw_late=int(inst.due[i] * SCALE),
+        )
     for a, la in enumerate(locs):
         for b, lb in enumerate(locs):
-            m.add_edge(la, lb, int(round(d[a, b])), int(np.ceil(d[a, b])))
+            m.add_edge(la, lb, round(d[a, b]), int(np.ceil(d[a, b])))
     res = m.solve(MaxRuntime(args.seconds), seed=args.seed, display=False)
     return [[a.idx + 1 for a in r if a.is_client()] for r in res.best.routes()]
 
@@ -65,9 +81,15 @@ def vroom_solver(inst: Instance, args) -> list[list[int]]:
     for k in range(inst.vehicles):
         problem.add_vehicle(vroom.Vehicle(k, start=0, end=0, capacity=[inst.capacity], time_window=tw))
     for i in range(1, len(inst.xy)):
-        problem.add_job(vroom.Job(
-            i, location=i, default_service=int(inst.service[i] * SCALE), delivery=[int(inst.demand[i])],
-            time_windows=[vroom.TimeWindow(int(inst.ready[i] * SCALE), int(inst.due[i] * SCALE))]))
+        problem.add_job(
+            vroom.Job(
+                i,
+                location=i,
+                default_service=int(inst.service[i] * SCALE),
+                delivery=[int(inst.demand[i])],
+                time_windows=[vroom.TimeWindow(int(inst.ready[i] * SCALE), int(inst.due[i] * SCALE))],
+            )
+        )
     sol = problem.solve(exploration_level=5, nb_threads=1, timeout=timedelta(seconds=args.seconds))
     jobs = sol.routes[sol.routes["type"] == "job"]
     return [list(map(int, g["id"])) for _, g in jobs.groupby("vehicle_id", sort=True)]
@@ -76,17 +98,26 @@ def vroom_solver(inst: Instance, args) -> list[list[int]]:
 SOLVERS = {"gridwork": ours, "pyvrp": pyvrp_solver, "vroom": vroom_solver}
 
 
-def run(name: str, inst: Instance, bks: float | None, args) -> dict:
+def run(name: str, inst: Instance, bks: tuple[float, str] | None, args) -> dict:
     """Solve, check independently, and describe one instance as a JSON-able dict."""
     began = perf_counter()
     routes = SOLVERS[name](inst, args)
     seconds = perf_counter() - began
     feasible, distance, why = check(inst, routes)
+    bks, convention = bks or (None, None)
     gap = None if bks is None or not feasible else 100 * (distance - bks) / bks
-    line = {"solver": name, "instance": inst.name, "vehicles": len([r for r in routes if r]),
-            "distance": round(distance, 2) if feasible else None, "bks": bks,
-            "gap_pct": None if gap is None else round(gap, 3), "seconds": round(seconds, 2),
-            "feasible": feasible}
+    line = {
+        "solver": name,
+        "instance": inst.name,
+        "vehicles": len([r for r in routes if r]),
+        "distance": round(distance, 2) if feasible else None,
+        "bks": bks,
+        "gap_pct": None if gap is None else round(gap, 3),
+        "seconds": round(seconds, 2),
+        "feasible": feasible,
+    }
+    if convention != "double":
+        line["bks_convention"] = convention
     if why:
         line["why"] = why
     return line
@@ -95,11 +126,15 @@ def run(name: str, inst: Instance, bks: float | None, args) -> dict:
 def summary(name: str, lines: list[dict]) -> dict:
     """Mean / median / max gap over the feasible lines of one solver."""
     gaps = [ln["gap_pct"] for ln in lines if ln["gap_pct"] is not None]
-    return {"summary": name, "n": len(lines), "feasible": sum(ln["feasible"] for ln in lines),
-            "mean_gap_pct": round(statistics.mean(gaps), 3) if gaps else None,
-            "median_gap_pct": round(statistics.median(gaps), 3) if gaps else None,
-            "max_gap_pct": round(max(gaps), 3) if gaps else None,
-            "mean_seconds": round(statistics.mean(ln["seconds"] for ln in lines), 2)}
+    return {
+        "summary": name,
+        "n": len(lines),
+        "feasible": sum(ln["feasible"] for ln in lines),
+        "mean_gap_pct": round(statistics.mean(gaps), 3) if gaps else None,
+        "median_gap_pct": round(statistics.median(gaps), 3) if gaps else None,
+        "max_gap_pct": round(max(gaps), 3) if gaps else None,
+        "mean_seconds": round(statistics.mean(ln["seconds"] for ln in lines), 2),
+    }
 
 
 def parse_args(argv: list[str] | None = None):
@@ -115,7 +150,7 @@ def parse_args(argv: list[str] | None = None):
     ap.add_argument("--meta", default="GUIDED_LOCAL_SEARCH")
     ap.add_argument("--gls-lambda", type=float, default=0.1)
     ap.add_argument("--warm", default="pyvrp", help="'pyvrp' or 'none'")
-    ap.add_argument("--share", type=float, default=0.8, help="time share of the warm start")
+    ap.add_argument("--share", type=float, default=0.95, help="time share of the warm start")
     args = ap.parse_args(argv)
     args.warm = None if args.warm == "none" else args.warm
     return args

@@ -15,7 +15,7 @@ from dispatch.policy import (
     Params,
     Policy,
 )
-from dispatch.solve import replan, solve
+from dispatch.solver import replan, solve
 
 __all__ = [
     "BALANCED",

@@ -8,6 +8,7 @@ registered natively (``RegisterTransitMatrix``) so the search never calls back i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
@@ -126,7 +127,7 @@ def _windows(m: Model) -> None:
             continue
         cumul = m.time.CumulVar(m.order_index(i))
         cumul.SetRange(order.windows[0].start, max(w.end for w in order.windows))
-        for prev, nxt in zip(order.windows, order.windows[1:], strict=False):
+        for prev, nxt in pairwise(order.windows):
             if nxt.start > prev.end + 1:
                 cumul.RemoveInterval(prev.end + 1, nxt.start - 1)
 
@@ -157,7 +158,7 @@ def _eligibility(m: Model) -> list[list[int]]:
     for i, order in enumerate(m.problem.orders):
         allowed = [v for v, t in enumerate(techs) if eligible(t, order)]
         if len(allowed) < len(techs):
-            m.routing.VehicleVar(m.order_index(i)).SetValues(allowed + [-1])
+            m.routing.VehicleVar(m.order_index(i)).SetValues([*allowed, -1])
         allowed_all.append(allowed)
     return allowed_all
 
@@ -183,7 +184,7 @@ def _pins(m: Model) -> None:
     solver = m.routing.solver()
     for pins in by_tech.values():
         pins.sort()
-        for (_, a), (_, b) in zip(pins, pins[1:], strict=False):
+        for (_, a), (_, b) in pairwise(pins):
             ca, cb = m.count.CumulVar(m.order_index(a)), m.count.CumulVar(m.order_index(b))
             solver.Add(ca < cb)
 

@@ -20,11 +20,7 @@ def explain(problem: Problem, plan_routes: tuple[Route, ...]) -> tuple[Unassigne
     """An :class:`Unassigned` for every order the routes do not visit."""
     served = {s.order_id for r in plan_routes for s in r.stops}
     routes = {r.technician_id: r for r in plan_routes}
-    return tuple(
-        Unassigned(o.id, *reason(problem, o, routes))
-        for o in problem.orders
-        if o.id not in served
-    )
+    return tuple(Unassigned(o.id, *reason(problem, o, routes)) for o in problem.orders if o.id not in served)
 
 
 def reason(problem: Problem, order: Order, routes: dict[str, Route]) -> tuple[str, str]:

@@ -70,7 +70,10 @@ class Order:
     ``windows`` bound the start of service (several allowed; none means any time in the
     shift). ``sla_deadline`` is when the work should be finished: missing it costs by
     priority but is allowed. ``pinned_to`` keeps an accepted / en-route / on-site order
-    with its technician, and ``pinned_seq`` orders the pinned stops of one technician.
+    with its technician, and ``pinned_seq`` orders the pinned stops of one technician;
+    other orders may still go between them. Work already under way is best modelled as
+    the technician's state instead: start at that site, with ``shift_start`` = when it
+    will be done.
     """
 
     id: str
@@ -93,11 +96,16 @@ class Order:
 
 @dataclass(frozen=True)
 class Problem:
-    """Technicians, orders and the travel matrix their locations index into."""
+    """Technicians, orders and the travel matrix their locations index into.
+
+    ``points`` optionally gives the coordinates of each matrix index (some heuristics,
+    like PyVRP's SWAP*, use geometry); :meth:`from_coords` fills it in.
+    """
 
     technicians: Sequence[Technician]
     orders: Sequence[Order]
     matrix: TravelMatrix
+    points: Sequence[Point] | None = None
 
     def __post_init__(self) -> None:
         _check_unique([t.id for t in self.technicians], "technician")
@@ -121,7 +129,7 @@ class Problem:
 
         techs = [replace(t, start=index(t.start), end=index(t.end)) for t in technicians]
         ords = [replace(o, location=index(o.location)) for o in orders]
-        return cls(techs, ords, provider.matrix(list(points), depart_at))
+        return cls(techs, ords, provider.matrix(list(points), depart_at), list(points))
 
     def technician(self, tech_id: str) -> Technician:
         """The technician with this id."""

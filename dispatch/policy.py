@@ -76,8 +76,14 @@ class Params:
     ``first_solution`` and ``metaheuristic`` name OR-Tools enum members. ``solution_limit``
     stops after that many solutions instead of the clock: with one thread the search is
     then reproducible run to run (a wall-clock limit stops at a machine-dependent point).
-    ``warm_start="pyvrp"`` builds the first solution with PyVRP's HGS when the problem fits
-    PyVRP's model (see :mod:`dispatch.warmstart`), spending ``warm_start_share`` of the time.
+    ``warm_start`` picks who builds the first solution: ``"greedy"`` (default,
+    :mod:`dispatch.construct`: fast on city-sized days, where OR-Tools' own insertion
+    heuristics take minutes), ``"pyvrp"`` (PyVRP's HGS when the problem fits its model, see
+    :mod:`dispatch.warmstart`, spending ``warm_start_share`` of the time; falls back to
+    ``first_solution``), ``"vroom"`` (VROOM, see :mod:`dispatch.vroom_start`, same share),
+    or None (OR-Tools' ``first_solution`` strategy). Problems with more than
+    ``parts_above`` orders are solved in parts of about ``part_size`` technicians
+    (:mod:`dispatch.decompose`); ``part_size=None`` keeps one model.
     """
 
     policy: Policy = URGENT_FIRST
@@ -85,6 +91,11 @@ class Params:
     metaheuristic: str = "GUIDED_LOCAL_SEARCH"
     gls_lambda: float = 0.1
     solution_limit: int | None = None
-    warm_start: str | None = None
-    warm_start_share: float = 0.8
+    warm_start: str | None = "greedy"
+    warm_start_share: float = 0.95
     log_search: bool = False
+    part_size: int | None = 20
+    parts_above: int = 500
+
+
+DEFAULT_PARAMS = Params()  # frozen, so one shared default is safe

@@ -21,9 +21,13 @@ def _route(m: Model, solution, v: int) -> Route:
     index = solution.Value(routing.NextVar(index))
     while not routing.IsEnd(index):
         node = m.manager.IndexToNode(index)
-        stop = _stop(orders[node], ready + int(m.travel[prev, node]),
-                     solution.Min(time.CumulVar(index)),
-                     int(m.travel[prev, node]), int(m.meters[prev, node]))
+        stop = _stop(
+            orders[node],
+            ready + int(m.travel[prev, node]),
+            solution.Min(time.CumulVar(index)),
+            int(m.travel[prev, node]),
+            int(m.meters[prev, node]),
+        )
         stops.append(stop)
         ready, prev = stop.end, node
         index = solution.Value(routing.NextVar(index))

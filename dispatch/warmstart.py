@@ -44,37 +44,65 @@ def pyvrp_routes(problem: Problem, params: Params, seed: int, seconds: float):
 
 def _model(problem: Problem, params: Params):
     policy, m = params.policy, PyvrpModel()
-    used = sorted({o.location for o in problem.orders}
-                  | {t.start for t in problem.technicians} | {t.end for t in problem.technicians})
-    locs = {p: m.add_location(0, 0) for p in used}
-    depots = {p: m.add_depot(locs[p]) for p in {t.start for t in problem.technicians}
-              | {t.end for t in problem.technicians}}
+    used = sorted(
+        {o.location for o in problem.orders}
+        | {t.start for t in problem.technicians}
+        | {t.end for t in problem.technicians}
+    )
+    xy = problem.points or [(0.0, 0.0)] * len(problem.matrix)
+    locs = {p: m.add_location(*xy[p]) for p in used}
+    depots = {
+        p: m.add_depot(locs[p], *_depot_hours(problem, p))
+        for p in {t.start for t in problem.technicians} | {t.end for t in problem.technicians}
+    }
     h = horizon(problem)
     n = len(problem.orders)
     for o in problem.orders:
         tw = (o.windows[0].start, o.windows[0].end) if o.windows else (0, h)
-        m.add_client(locs[o.location], delivery=[o.demand, 1], service_duration=o.service_seconds,
-                     tw_early=tw[0], tw_late=tw[1], required=not policy.optional,
-                     prize=policy.drop_penalty.get(o.priority, 0) if policy.optional else 0)
+        m.add_client(
+            locs[o.location],
+            delivery=_load(o.demand, problem),
+            service_duration=o.service_seconds,
+            tw_early=tw[0],
+            tw_late=tw[1],
+            required=not policy.optional,
+            prize=policy.drop_penalty.get(o.priority, 0) if policy.optional else 0,
+        )
     types = _vehicle_types(m, problem, depots, n)
     _edges(m, problem, locs, used, policy)
     return m, types
 
 
+def _depot_hours(problem: Problem, place: int) -> tuple[int, int]:
+    """Open from the first shift start to the last shift end of those based there."""
+    techs = [t for t in problem.technicians if place in (t.start, t.end)]
+    return min(t.shift_start for t in techs), max(t.shift_end for t in techs)
+
+
 def _vehicle_types(m, problem: Problem, depots, n: int) -> list[list[str]]:
     groups: dict[tuple, list[str]] = defaultdict(list)
     for t in problem.technicians:
-        key = (t.start, t.end, t.shift_start, t.shift_end, t.capacity, t.max_orders,
-               t.max_work_seconds)
+        key = (t.start, t.end, t.shift_start, t.shift_end, t.capacity, t.max_orders, t.max_work_seconds)
         groups[key].append(t.id)
     total = sum(o.demand for o in problem.orders)
     for (start, end, s0, s1, cap, max_orders, max_work), ids in groups.items():
         m.add_vehicle_type(
-            len(ids), capacity=[total if cap is None else cap, n if max_orders is None else max_orders],
-            start_depot=depots[start], end_depot=depots[end], tw_early=s0, tw_late=s1,
-            start_late=s0, shift_duration=max_work if max_work is not None else s1 - s0,
+            len(ids),
+            capacity=_load(total if cap is None else cap, problem, n if max_orders is None else max_orders),
+            start_depot=depots[start],
+            end_depot=depots[end],
+            tw_early=s0,
+            tw_late=s1,
+            **({} if max_work is None else {"shift_duration": max_work}),
         )
     return list(groups.values())
+
+
+def _load(amount: int, problem: Problem, stops: int = 1) -> list[int]:
+    """Load as PyVRP sees it: demand, plus a stop count only when some technician caps stops."""
+    if any(t.max_orders is not None for t in problem.technicians):
+        return [amount, stops]
+    return [amount]
 
 
 def _edges(m, problem: Problem, locs, used, policy) -> None:

@@ -11,6 +11,7 @@
 #     generated development secrets ($DEV_SECRETS below) only where .env and the environment have
 #     none; all other keys are kept
 #  7. flask db upgrade on the app database with .env loaded (when backend/app.py and migrations/ exist)
+#  8. console assets: npm ci (Leaflet pinned in package.json) copied to backend/static/vendor; chromium
 #
 # Environment read:
 #   DATABASE_URL, REDIS_URL          servers to prefer (only their server part is used: the database
@@ -21,6 +22,7 @@
 #   GRIDWORK_LOCAL_REDIS_PORT        port of the project-local Redis (default 56379)
 #   GRIDWORK_PG_MAJOR                PostgreSQL major to install for the local cluster (default 15)
 #   GRIDWORK_SKIP_MIGRATE=1          do not run `flask db upgrade`
+#   GRIDWORK_NO_BROWSER=1            do not install Debian's chromium (used only by the browser test)
 #   GRIDWORK_DB_NAME, GRIDWORK_TEST_DB_NAME        database names (default gridwork, gridwork_test)
 #   GRIDWORK_REDIS_DB, GRIDWORK_TEST_REDIS_DB      Redis db numbers (default 0, 15); use these to keep
 #                                    two checkouts sharing one server from stepping on each other
@@ -50,7 +52,7 @@ VENV_ONLY=0
 for arg in "$@"; do
     case "$arg" in
         --venv-only) VENV_ONLY=1 ;;
-        -h|--help) sed -n '2,31p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h|--help) sed -n '2,29p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "setup: unknown argument: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -360,6 +362,29 @@ elif [ -f backend/app.py ]; then
     fi
 else
     log "no backend/app.py yet; skipping migrations"
+fi
+
+# ---------------------------------------------------------------- 8. console assets, test browser
+# Leaflet (BSD-2-Clause) and socket.io-client (MIT) are pinned in package.json; their dist files are
+# copied, not committed, into backend/static/vendor/, which the /console page serves (no CDN, no external tiles).
+if [ -f package.json ]; then
+    if [ ! -f node_modules/leaflet/dist/leaflet.js ] || [ ! -f node_modules/socket.io-client/dist/socket.io.min.js ]; then
+        command -v npm >/dev/null 2>&1 || apt_install nodejs npm || log "WARNING: npm missing (${APT_ERROR}); /console will lack its map"
+        if command -v npm >/dev/null 2>&1; then
+            log "npm ci (console assets; log: .local/npm.log)"
+            npm ci --no-audit --no-fund >"$LOCAL/npm.log" 2>&1 || log "WARNING: npm ci failed (see .local/npm.log)"
+        fi
+    fi
+    if [ -f node_modules/leaflet/dist/leaflet.js ]; then
+        mkdir -p backend/static/vendor/leaflet backend/static/vendor/socket.io
+        cp -R node_modules/leaflet/dist/. backend/static/vendor/leaflet/
+        cp node_modules/socket.io-client/dist/socket.io.min.js backend/static/vendor/socket.io/
+    fi
+fi
+# The browser test drives Debian's Chromium headless (Playwright without its own browsers).
+if [ ! -x /usr/bin/chromium ] && [ "${GRIDWORK_NO_BROWSER:-0}" != 1 ]; then
+    log "installing chromium (browser test)"
+    apt_install chromium || log "WARNING: chromium not installed (${APT_ERROR}); the browser test will be skipped"
 fi
 
 log "done"

@@ -7,6 +7,7 @@ SECURITY = [{"BearerAuth": []}, {"ApiKeyAuth": []}]
 
 
 def init_app(app):
-    from backend.api import auth, organizations, regions, sites, users  # noqa: F401  (routes register on import)
+    # Routes register on import.
+    from backend.api import auth, orders, organizations, regions, sites, users, webhooks  # noqa: F401
 
     app.register_blueprint(api)

@@ -8,14 +8,21 @@ STAFF_ONLY = ("platform:manage",)
 WORKFORCE_STAFF = ("technicians:read", "technicians:manage")
 WORKFORCE_ADMIN = ("technicians:approve",)
 TECHNICIAN_SELF = ("profile:self",)
+# Work orders: clients create and follow them; staff dispatch them and set rate cards; technicians work them.
+ORDERS_CLIENT = ("orders:read", "orders:write")
+ORDERS_STAFF = ("orders:read", "orders:dispatch")
+ORDERS_ADMIN = ("ratecards:manage",)
+ORDERS_TECHNICIAN = ("orders:work",)
+WEBHOOKS = ("webhooks:manage",)
 
 ROLE_SCOPES = {
-    "platform_admin": frozenset(CLIENT_READ + CLIENT_ADMIN_EXTRA + STAFF_ONLY + WORKFORCE_STAFF + WORKFORCE_ADMIN),
-    "dispatcher": frozenset(CLIENT_READ + ("regions:write", "users:read") + WORKFORCE_STAFF),
-    "client_admin": frozenset(CLIENT_READ + CLIENT_ADMIN_EXTRA),
-    "client_user": frozenset(CLIENT_READ + ("sites:write",)),
-    "technician": frozenset(TECHNICIAN_SELF),
+    "platform_admin": frozenset(CLIENT_READ + CLIENT_ADMIN_EXTRA + STAFF_ONLY + WORKFORCE_STAFF + WORKFORCE_ADMIN
+                                 + ORDERS_STAFF + ORDERS_ADMIN),
+    "dispatcher": frozenset(CLIENT_READ + ("regions:write", "users:read") + WORKFORCE_STAFF + ORDERS_STAFF),
+    "client_admin": frozenset(CLIENT_READ + CLIENT_ADMIN_EXTRA + ORDERS_CLIENT + WEBHOOKS),
+    "client_user": frozenset(CLIENT_READ + ("sites:write",) + ORDERS_CLIENT),
+    "technician": frozenset(TECHNICIAN_SELF + ORDERS_TECHNICIAN),
 }
 
 # What a client may grant to one of its machine keys.
-API_KEY_SCOPES = ("regions:read", "sites:read", "sites:write")
+API_KEY_SCOPES = ("regions:read", "sites:read", "sites:write", *ORDERS_CLIENT, *WEBHOOKS)

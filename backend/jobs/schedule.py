@@ -1,9 +1,11 @@
 """Periodic jobs, declared as data. `flask scheduler` registers each with RQ's CronScheduler."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from backend.jobs import heartbeat
+from backend.jobs import heartbeat, planning, tracking, workforce
+from backend.jobs import orders as order_jobs
+from backend.jobs import webhooks as webhook_jobs
 
 
 @dataclass(frozen=True)
@@ -13,12 +15,26 @@ class Periodic:
     cron: str | None = None  # UTC cron string, for daily work
 
 
-PERIODIC_JOBS = (Periodic(heartbeat.beat, interval=30),)
+PERIODIC_JOBS = (
+    Periodic(heartbeat.beat, interval=30),
+    Periodic(workforce.expire_skills, cron="5 16 * * *"),  # daily, 00:05 China Standard Time
+    Periodic(order_jobs.assignment_timeouts, interval=15),
+    Periodic(order_jobs.expire_orders, interval=60),
+    Periodic(order_jobs.flag_sla_breaches, interval=60),
+    Periodic(order_jobs.purge_idempotency_keys, interval=3600),
+    Periodic(webhook_jobs.sweep, interval=30),
+    Periodic(tracking.expire_presence, interval=30),
+    Periodic(tracking.maintain_partitions, cron="20 16 * * *"),  # daily, 00:20 China Standard Time
+    Periodic(planning.replan_changed_regions, interval=60),
+)
 
 
 def register_all(scheduler):
     for item in PERIODIC_JOBS:
         scheduler.register(
-            item.func, queue_name=item.func.spec.queue, interval=item.interval, cron=item.cron,
+            item.func,
+            queue_name=item.func.spec.queue,
+            interval=item.interval,
+            cron=item.cron,
             job_timeout=item.func.spec.timeout,
         )

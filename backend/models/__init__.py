@@ -1,6 +1,65 @@
 """ORM models; the schema itself comes only from the Alembic migrations."""
 
 from backend.models.accounts import ApiKey, Organization, Technician, User
+from backend.models.orders import (
+    IdempotencyKey,
+    MatchingPosition,
+    Order,
+    OrderEvent,
+    OrderOffer,
+    OrderSkill,
+    RateCard,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from backend.models.places import Region, Site
+from backend.models.planning import PlanRoute, PlanStop, PlanUnassigned, RoutePlan
+from backend.models.tracking import DispatcherRegion, LocationConsent, TechnicianEvent, TrackPoint
+from backend.models.workforce import (
+    AgreementSignature,
+    AgreementTemplate,
+    Certification,
+    Role,
+    RoleChangeRequest,
+    Skill,
+    TechnicianProfile,
+    TechnicianRegion,
+    TechnicianSkill,
+    WorkforceAudit,
+)
 
-__all__ = ["ApiKey", "Organization", "Region", "Site", "Technician", "User"]
+__all__ = [
+    "AgreementSignature",
+    "AgreementTemplate",
+    "ApiKey",
+    "Certification",
+    "DispatcherRegion",
+    "IdempotencyKey",
+    "LocationConsent",
+    "MatchingPosition",
+    "Order",
+    "OrderEvent",
+    "OrderOffer",
+    "OrderSkill",
+    "Organization",
+    "PlanRoute",
+    "PlanStop",
+    "PlanUnassigned",
+    "RateCard",
+    "Region",
+    "Role",
+    "RoleChangeRequest",
+    "RoutePlan",
+    "Site",
+    "Skill",
+    "Technician",
+    "TechnicianEvent",
+    "TechnicianProfile",
+    "TechnicianRegion",
+    "TechnicianSkill",
+    "TrackPoint",
+    "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WorkforceAudit",
+]

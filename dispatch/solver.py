@@ -4,6 +4,8 @@ Determinism: the routing search runs on one thread and ``seed`` reseeds OR-Tools
 generator (used by its random LNS operators) and the optional PyVRP warm start. A
 wall-clock ``time_limit`` still stops the search wherever the machine got to; pass
 ``Params(solution_limit=...)`` (and a generous ``time_limit``) for runs that repeat exactly.
+The default greedy start is deterministic; the PyVRP and VROOM starts stop on the clock,
+so runs that use them repeat only as far as the machine's speed does.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from time import perf_counter
 
 from ortools.constraint_solver import routing_enums_pb2
 
+from dispatch import decompose
+from dispatch.construct import greedy_routes, repair
 from dispatch.core import Model, build, search_parameters
 from dispatch.explain import explain
 from dispatch.model import Problem, eligible
 from dispatch.plan import Plan
-from dispatch.policy import Params
+from dispatch.policy import DEFAULT_PARAMS, Params
 from dispatch.read import read_routes
 
 Routes = Sequence[Sequence[str]]  # order ids per technician, in technician order
@@ -25,7 +29,7 @@ Routes = Sequence[Sequence[str]]  # order ids per technician, in technician orde
 
 def solve(
     problem: Problem,
-    params: Params = Params(),
+    params: Params = DEFAULT_PARAMS,
     *,
     seed: int = 0,
     time_limit: float = 10.0,
@@ -37,18 +41,31 @@ def solve(
     otherwise ``params.warm_start`` or ``params.first_solution`` builds one.
     """
     began = perf_counter()
-    if initial_routes is None and params.warm_start == "pyvrp":
+    if initial_routes is None:
+        initial_routes = first_routes(problem, params, seed, time_limit * params.warm_start_share)
+    return _search_whole_or_parts(problem, params, seed, time_limit, initial_routes, began)
+
+
+def first_routes(problem: Problem, params: Params, seed: int, budget: float) -> Routes | None:
+    """The start ``params.warm_start`` asks for; None leaves it to OR-Tools."""
+    routes = None
+    if params.warm_start == "pyvrp":
         from dispatch.warmstart import pyvrp_routes
 
-        initial_routes = pyvrp_routes(problem, params, seed, time_limit * params.warm_start_share)
-    left = time_limit - (perf_counter() - began)
-    return _search(problem, params, seed, left, initial_routes, began)
+        routes = pyvrp_routes(problem, params, seed, budget)
+    elif params.warm_start == "vroom":
+        from dispatch.vroom_start import vroom_routes
+
+        routes = vroom_routes(problem, params, budget)
+    if routes is None and params.warm_start == "greedy":
+        routes = greedy_routes(problem)
+    return routes
 
 
 def replan(
     problem: Problem,
     previous: Plan,
-    params: Params = Params(),
+    params: Params = DEFAULT_PARAMS,
     *,
     seed: int = 0,
     time_limit: float = 5.0,
@@ -60,7 +77,10 @@ def replan(
     start the search; pinned orders are kept with their technician, in sequence.
     """
     began = perf_counter()
-    return _search(problem, params, seed, time_limit, carried_routes(problem, previous), began)
+    routes = carried_routes(problem, previous)
+    if params.warm_start == "greedy":
+        routes = greedy_routes(problem, start=routes)  # new orders go in around the old plan
+    return _search_whole_or_parts(problem, params, seed, time_limit, routes, began)
 
 
 def carried_routes(problem: Problem, previous: Plan) -> list[list[str]]:
@@ -81,12 +101,21 @@ def carried_routes(problem: Problem, previous: Plan) -> list[list[str]]:
     return routes
 
 
+def _search_whole_or_parts(problem, params, seed, time_limit, routes, began) -> Plan:
+    if not decompose.wanted(problem, params):
+        return _search(problem, params, seed, time_limit, routes, began)
+    routes = list(routes) if routes else greedy_routes(problem)  # parts follow a start
+    left = time_limit - (perf_counter() - began)
+    return decompose.solve_in_parts(problem, params, seed, left, routes, _search)
+
+
 def _search(problem, params, seed, time_limit, initial_routes, began) -> Plan:
+    """Build, start from ``initial_routes`` if readable, search until ``began + time_limit``."""
     m = build(problem, params.policy)
     search = search_parameters(params, max(0.05, time_limit - (perf_counter() - began)))
     m.routing.CloseModelWithParameters(search)
     m.routing.solver().ReSeed(seed)
-    start = _read_start(m, initial_routes) if initial_routes else None
+    start = _read_start(m, repair(problem, initial_routes)) if initial_routes else None
     search = search_parameters(params, max(0.05, time_limit - (perf_counter() - began)))
     if start is not None:
         solution = m.routing.SolveFromAssignmentWithParameters(start, search)
@@ -100,10 +129,7 @@ def _read_start(m: Model, routes: Routes):
     position = {o.id: i for i, o in enumerate(m.problem.orders)}
     pinned = {o.id for o in m.problem.orders if o.pinned_to is not None}
     for keep in (lambda i: True, lambda i: i in pinned):
-        indices = [
-            [m.order_index(position[i]) for i in route if i in position and keep(i)]
-            for route in routes
-        ]
+        indices = [[m.order_index(position[i]) for i in route if i in position and keep(i)] for route in routes]
         start = m.routing.ReadAssignmentFromRoutes(indices, True)
         if start is not None:
             return start

@@ -1,0 +1,208 @@
+"""Who may take a piece of work: the SQL side of matching, and the console's technician search.
+
+Region rule (decided here, relied on by matching): a technician assigned to a
+region serves that region and everything inside it. So for an order in grid G,
+technicians assigned to G, to G's district or to G's city are all candidates;
+one assigned only to a sibling grid is not. With a point instead of a region id,
+the same rule is applied geometrically: any active region of the technician that
+covers the point (PostGIS ST_Covers on the GiST-indexed region polygons).
+
+Online status is read from Redis: the tracking capability keeps a sorted set
+PRESENCE_KEY ("gridwork:presence": member = technician id as a string, score =
+last heartbeat, epoch seconds); a technician is online with a heartbeat in the
+last ONLINE_WINDOW seconds.
+"""
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import exists, func, or_, select
+
+from backend.extensions import db
+from backend.models import Region, Role, Skill, Technician, TechnicianProfile, TechnicianRegion, TechnicianSkill, User
+from backend.redis_client import get_redis
+
+PRESENCE_KEY = "gridwork:presence"
+ONLINE_WINDOW = 90  # seconds
+
+
+@dataclass(frozen=True)
+class SkillRequirement:
+    """A skill (by catalogue code) held, verified and valid, at `min_level` or above."""
+
+    code: str
+    min_level: int = 1
+
+
+@dataclass(frozen=True)
+class Requirements:
+    """What a piece of work needs. Every field given narrows the answer; none given means
+    "every approved technician". Pass `region_id` or `point` (lon, lat WGS-84), or both."""
+
+    region_id: int | None = None
+    point: tuple[float, float] | None = None
+    role_code: str | None = None
+    skills: tuple[SkillRequirement, ...] = ()
+    on_date: date | None = None  # skills must be valid on this day (default: today, UTC)
+    online_only: bool = False
+    limit: int | None = None
+
+
+@dataclass(frozen=True)
+class EligibleTechnician:
+    technician_id: int
+    user_id: int
+    role_code: str | None
+    skill_levels: dict[str, int] = field(default_factory=dict)  # the required skills' levels
+
+
+def online_technician_ids(now: float | None = None) -> list[int]:
+    """Technicians with a heartbeat within ONLINE_WINDOW seconds."""
+    now = time.time() if now is None else now
+    members = get_redis().zrangebyscore(PRESENCE_KEY, now - ONLINE_WINDOW, "+inf")
+    return [int(m) for m in members]
+
+
+def region_ancestor_ids(region_id: int):
+    """A select of the region's id and all its ancestors' (recursive CTE)."""
+    chain = select(Region.id, Region.parent_id).where(Region.id == region_id).cte("region_up", recursive=True)
+    chain = chain.union_all(select(Region.id, Region.parent_id).where(Region.id == chain.c.parent_id))
+    return select(chain.c.id)
+
+
+def region_descendant_ids(region_id: int):
+    """A select of the region's id and all its descendants' (recursive CTE)."""
+    tree = select(Region.id).where(Region.id == region_id).cte("region_down", recursive=True)
+    tree = tree.union_all(select(Region.id).where(Region.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def _member_of(region_ids_select):
+    return exists().where(
+        TechnicianRegion.technician_id == Technician.id,
+        TechnicianRegion.state == "active",
+        TechnicianRegion.region_id.in_(region_ids_select),
+    )
+
+
+def _covers_point(lon_lat):
+    point = from_shape(Point(*lon_lat), srid=4326)
+    return exists().where(
+        TechnicianRegion.technician_id == Technician.id,
+        TechnicianRegion.state == "active",
+        TechnicianRegion.region_id == Region.id,
+        func.ST_Covers(Region.geom, point),
+    )
+
+
+def _has_role(code: str):
+    return TechnicianProfile.role_id == select(Role.id).where(Role.code == code).scalar_subquery()
+
+
+def valid_skill_condition(code: str, min_level: int, on_date: date):
+    """EXISTS a verified record of the skill at min_level+ whose validity spans on_date."""
+    return exists().where(
+        TechnicianSkill.technician_id == Technician.id,
+        TechnicianSkill.skill_id == Skill.id,
+        Skill.code == code,
+        TechnicianSkill.state == "verified",
+        TechnicianSkill.level >= min_level,
+        TechnicianSkill.valid_from <= on_date,
+        or_(TechnicianSkill.valid_until.is_(None), TechnicianSkill.valid_until >= on_date),
+    )
+
+
+def eligible_query(req: Requirements):
+    """A select of Technician.id for the requirements; matching may add ordering (e.g. KNN)."""
+    on_date = req.on_date or datetime.now(UTC).date()
+    stmt = (
+        select(Technician.id)
+        .join(TechnicianProfile, TechnicianProfile.technician_id == Technician.id)
+        .join(User, User.id == Technician.user_id)
+        .where(TechnicianProfile.status == "approved", User.is_active.is_(True))
+    )
+    if req.region_id is not None:
+        stmt = stmt.where(_member_of(region_ancestor_ids(req.region_id)))
+    if req.point is not None:
+        stmt = stmt.where(_covers_point(req.point))
+    if req.role_code is not None:
+        stmt = stmt.where(_has_role(req.role_code))
+    for skill in req.skills:
+        stmt = stmt.where(valid_skill_condition(skill.code, skill.min_level, on_date))
+    if req.online_only:
+        stmt = stmt.where(Technician.id.in_(online_technician_ids() or [-1]))
+    return stmt
+
+
+def eligible_technicians(req: Requirements) -> list[EligibleTechnician]:
+    """Technicians who may take work with these requirements, by ascending id.
+
+    Eligible means all of: profile approved by a platform admin and the account active;
+    an active membership in the region (or an ancestor of it) / in a region covering
+    the point; the role asked (exactly); for each required skill, a *verified* record
+    with level ≥ min_level and valid_from ≤ on_date ≤ valid_until (expired or pending
+    records never count, whatever the daily job has marked yet); online if asked.
+    """
+    ids_stmt = eligible_query(req).order_by(Technician.id)
+    if req.limit:
+        ids_stmt = ids_stmt.limit(req.limit)
+    ids = list(db.session.scalars(ids_stmt))
+    return _describe(ids, req) if ids else []
+
+
+def _describe(ids: list[int], req: Requirements) -> list[EligibleTechnician]:
+    # Two queries for the whole answer, whatever its size (no per-technician round trips).
+    people = db.session.execute(
+        select(Technician.id, Technician.user_id, Role.code)
+        .join(TechnicianProfile, TechnicianProfile.technician_id == Technician.id)
+        .outerjoin(Role, Role.id == TechnicianProfile.role_id)
+        .where(Technician.id.in_(ids))
+    )
+    about = {tid: (user_id, role) for tid, user_id, role in people}
+    levels = _skill_levels(ids, [s.code for s in req.skills], req.on_date or datetime.now(UTC).date())
+    return [EligibleTechnician(tid, *about[tid], levels.get(tid, {})) for tid in ids]
+
+
+def _skill_levels(ids: list[int], codes: list[str], on_date: date) -> dict[int, dict[str, int]]:
+    """The best valid, verified level of each required skill, per technician."""
+    if not codes:
+        return {}
+    rows = db.session.execute(
+        select(TechnicianSkill.technician_id, Skill.code, func.max(TechnicianSkill.level))
+        .join(Skill, Skill.id == TechnicianSkill.skill_id)
+        .where(
+            TechnicianSkill.technician_id.in_(ids),
+            Skill.code.in_(codes),
+            TechnicianSkill.state == "verified",
+            TechnicianSkill.valid_from <= on_date,
+            or_(TechnicianSkill.valid_until.is_(None), TechnicianSkill.valid_until >= on_date),
+        )
+        .group_by(TechnicianSkill.technician_id, Skill.code)
+    )
+    levels: dict[int, dict[str, int]] = {}
+    for tid, code, level in rows:
+        levels.setdefault(tid, {})[code] = level
+    return levels
+
+
+def search_query(filters: dict):
+    """The console's technician search: region (the region, anything inside it, or an
+    ancestor covering it), role, skill with minimum level, profile state, online."""
+    stmt = select(Technician).join(TechnicianProfile, TechnicianProfile.technician_id == Technician.id)
+    if filters.get("region_id") is not None:
+        related = region_ancestor_ids(filters["region_id"]).union(region_descendant_ids(filters["region_id"]))
+        stmt = stmt.where(_member_of(related))
+    if filters.get("role"):
+        stmt = stmt.where(_has_role(filters["role"]))
+    if filters.get("skill"):
+        today = datetime.now(UTC).date()
+        stmt = stmt.where(valid_skill_condition(filters["skill"], filters.get("min_level") or 1, today))
+    if filters.get("state"):
+        stmt = stmt.where(TechnicianProfile.status == filters["state"])
+    if filters.get("online") is not None:
+        online = Technician.id.in_(online_technician_ids() or [-1])
+        stmt = stmt.where(online if filters["online"] else ~online)
+    return stmt

@@ -1,0 +1,217 @@
+"""Virtual technicians for demos and load: each one is a real Socket.IO client on /technician
+that goes on shift, rides between the demo sites of its district at city speeds, stops on
+site for a few minutes, and streams a fix every `interval` seconds (`flask simulate`).
+
+Orders are not grabbed yet: the simulator only moves and reports status (en route, on site).
+"""
+
+import logging
+import math
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import socketio
+from flask_jwt_extended import create_access_token
+from sqlalchemy import text
+
+from backend.extensions import db
+from geo.distance import destination_point, haversine_m
+
+TECHNICIAN_NS = "/technician"
+SPEED_MPS = (6.0, 12.0)  # e-bike to car in city traffic
+DWELL_S = (90, 240)
+log = logging.getLogger(__name__)
+
+
+def bearing_deg(lon1, lat1, lon2, lat2) -> float:
+    """Initial great-circle bearing from point 1 to point 2, degrees clockwise from north."""
+    phi1, phi2, dlmb = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    y = math.sin(dlmb) * math.cos(phi2)
+    x = math.cos(phi1) * math.sin(phi2) - math.sin(phi1) * math.cos(phi2) * math.cos(dlmb)
+    return (math.degrees(math.atan2(y, x)) + 360) % 360
+
+
+@dataclass
+class Walker:
+    """One virtual technician's movement: pure state, advanced by `step`."""
+
+    technician_id: int
+    sites: list[tuple[float, float]]
+    rng: random.Random
+    position: tuple[float, float] = (0.0, 0.0)
+    target: tuple[float, float] | None = None
+    speed: float = 8.0
+    status: str = "on_shift"
+    dwell_until: float = 0.0
+    battery: float = 100.0
+    heading: float = 0.0
+    events: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.position = self.rng.choice(self.sites)
+
+    def step(self, now: float, dt: float) -> None:
+        """Advance dt seconds; status changes are appended to `events`."""
+        self.battery = max(5.0, self.battery - dt * 0.002)
+        if self.status == "on_site" and now < self.dwell_until:
+            return
+        if self.target is None or self.status in ("on_site", "on_shift"):
+            self._leave()
+        self._move(now, dt)
+
+    def _leave(self) -> None:
+        self.target = self.rng.choice([s for s in self.sites if s != self.position] or self.sites)
+        self.speed = self.rng.uniform(*SPEED_MPS)
+        self._set("en_route")
+
+    def _move(self, now: float, dt: float) -> None:
+        remaining = haversine_m(*self.position, *self.target)
+        travel = self.speed * dt
+        if remaining <= travel:
+            self.position, self.target = self.target, None
+            self.dwell_until = now + self.rng.uniform(*DWELL_S)
+            self._set("on_site")
+            return
+        self.heading = bearing_deg(*self.position, *self.target)
+        self.position = destination_point(*self.position, self.heading, travel)
+
+    def _set(self, status: str) -> None:
+        self.status = status
+        self.events.append(status)
+
+    def fix(self, seq: int, run_id: str, now: float) -> dict:
+        moving = self.status == "en_route"
+        return {
+            "id": f"sim-{run_id}-{self.technician_id}-{seq}",
+            "time": now,
+            "lon": round(self.position[0], 7),
+            "lat": round(self.position[1], 7),
+            "accuracy": round(self.rng.uniform(4, 15), 1),
+            "speed": round(self.speed if moving else 0.0, 2),
+            "heading": round(self.heading, 1),
+            "battery": round(self.battery, 1),
+            "is_mock": False,
+        }
+
+
+# --- the database side: who to simulate ----------------------------------------------------------
+
+
+def demo_technicians(count: int) -> list[dict]:
+    """Approved technicians with consent and a region, and the sites inside that region."""
+    rows = db.session.execute(
+        text(
+            "SELECT t.id, t.user_id, min(tr.region_id) FROM technicians t "
+            "JOIN technician_profiles p ON p.technician_id = t.id AND p.status = 'approved' "
+            "JOIN technician_regions tr ON tr.technician_id = t.id AND tr.state = 'active' "
+            "JOIN location_consents c ON c.technician_id = t.id AND c.withdrawn_at IS NULL "
+            "GROUP BY t.id, t.user_id ORDER BY t.id LIMIT :n"
+        ),
+        {"n": count},
+    ).all()
+    return [{"technician_id": t, "user_id": u, "sites": sites_in_region(r)} for t, u, r in rows]
+
+
+def sites_in_region(region_id: int) -> list[tuple[float, float]]:
+    rows = db.session.execute(
+        text(
+            "SELECT ST_X(s.location), ST_Y(s.location) FROM sites s JOIN regions r ON ST_Covers(r.geom, s.location) "
+            "WHERE r.id = :r ORDER BY s.id"
+        ),
+        {"r": region_id},
+    ).all()
+    return [(float(x), float(y)) for x, y in rows]
+
+
+def token_for(user_id: int, minutes: float) -> str:
+    # Socket auth happens at connect only; the token must outlive the run's reconnects.
+    return create_access_token(
+        str(user_id),
+        additional_claims={"role": "technician", "org_id": None},
+        expires_delta=timedelta(minutes=minutes + 30),
+    )
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+def run(count: int, minutes: float, interval: float, url: str, seed: int = 1) -> dict:
+    """Run `count` technicians for `minutes`; returns totals (fixes sent and acknowledged)."""
+    people = [p for p in demo_technicians(count) if len(p["sites"]) >= 2]
+    if not people:
+        raise RuntimeError("no demo technicians with sites: run `flask seed-demo` first")
+    tokens = {p["technician_id"]: token_for(p["user_id"], minutes) for p in people}
+    db.session.remove()  # the threads below never touch the database
+    stop_at = time.time() + minutes * 60
+    totals = {"technicians": len(people), "sent": 0, "acknowledged": 0}
+    lock = threading.Lock()
+    threads = []
+    for index, person in enumerate(people):
+        walker = Walker(person["technician_id"], person["sites"], random.Random(seed * 1000 + index))
+        args = (
+            walker,
+            tokens[walker.technician_id],
+            url,
+            interval,
+            stop_at,
+            totals,
+            lock,
+            index * interval / len(people),
+        )
+        threads.append(threading.Thread(target=_drive, args=args, daemon=True))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    log.info("simulation done: %s", totals)
+    return totals
+
+
+def _drive(walker: Walker, token: str, url: str, interval: float, stop_at: float, totals: dict, lock, delay: float):
+    """One technician's loop: connect, go on shift, move and report until stop_at."""
+    time.sleep(delay)  # spread the fixes over the interval
+    client = socketio.Client(reconnection=True, reconnection_delay_max=10)
+    run_id = f"{int(time.time()):x}"
+    try:
+        _connect(client, url, token, stop_at)
+        client.call("status", {"status": "on_shift"}, namespace=TECHNICIAN_NS, timeout=10)
+        _loop(client, walker, run_id, interval, stop_at, totals, lock)
+        client.call("status", {"status": "off_shift"}, namespace=TECHNICIAN_NS, timeout=10)
+    except Exception:  # one failing phone must not stop the others
+        log.exception("virtual technician %s stopped", walker.technician_id)
+    finally:
+        client.disconnect()
+
+
+def _connect(client, url, token, stop_at):
+    # Under `make run` the web process may still be starting: keep trying.
+    while True:
+        try:
+            client.connect(
+                url, namespaces=[TECHNICIAN_NS], auth={"token": token}, transports=["websocket"], wait_timeout=20
+            )
+            return
+        except socketio.exceptions.ConnectionError:
+            if time.time() > stop_at:
+                raise
+            time.sleep(2)
+
+
+def _loop(client, walker, run_id, interval, stop_at, totals, lock):
+    seq, last = 0, time.time()
+    while time.time() < stop_at:
+        now = time.time()
+        walker.step(now, now - last)
+        last = now
+        for status in walker.events:
+            client.call("status", {"status": status}, namespace=TECHNICIAN_NS, timeout=10)
+        walker.events.clear()
+        ack = client.call("location", walker.fix(seq, run_id, now), namespace=TECHNICIAN_NS, timeout=10)
+        seq += 1
+        with lock:
+            totals["sent"] += 1
+            totals["acknowledged"] += len((ack or {}).get("accepted", []))
+        time.sleep(max(0.0, interval - (time.time() - now)))

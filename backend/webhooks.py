@@ -1,0 +1,80 @@
+"""Outbound webhooks: Standard Webhooks signatures and the SSRF guard.
+
+Signature (https://www.standardwebhooks.com): headers webhook-id, webhook-timestamp
+(epoch seconds) and webhook-signature = "v1," + base64(HMAC-SHA256(secret, f"{id}.{ts}.{body}")),
+where the secret is the bytes after the "whsec_" prefix, base64-decoded.
+
+SSRF: a URL whose host resolves to a loopback, link-local, private, reserved or multicast
+address is refused unless WEBHOOKS_ALLOW_PRIVATE is set (development and tests); the check
+runs at registration and again before every attempt, and redirects are never followed.
+"""
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import secrets
+import socket
+from urllib.parse import urlsplit
+
+SECRET_PREFIX = "whsec_"
+
+
+class UnsafeURL(ValueError):
+    """The URL may not be called from the platform."""
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+def sign(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    """The webhook-signature header value for one message."""
+    key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def verify(secret: str, headers: dict, body: bytes) -> bool:
+    """What a receiver does: recompute and compare in constant time (any of several signatures)."""
+    expected = sign(secret, headers["webhook-id"], int(headers["webhook-timestamp"]), body)
+    return any(hmac.compare_digest(expected, sig) for sig in headers["webhook-signature"].split())
+
+
+def headers_for(secret: str, message_id: str, timestamp: int, body: bytes) -> dict:
+    return {
+        "content-type": "application/json",
+        "webhook-id": message_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign(secret, message_id, timestamp, body),
+        "user-agent": "Gridwork-Webhooks/1",
+    }
+
+
+def check_url(url: str, *, allow_private: bool) -> list[str]:
+    """The addresses the URL's host resolves to; UnsafeURL if any is not public."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeURL("only http(s) URLs with a host")
+    if parts.username or parts.password:
+        raise UnsafeURL("credentials in the URL are not allowed")
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+    except socket.gaierror as exc:
+        raise UnsafeURL(f"the host does not resolve: {exc}") from exc
+    addresses = sorted({info[4][0] for info in infos})
+    if not allow_private:
+        bad = [a for a in addresses if not _public(a)]
+        if bad:
+            raise UnsafeURL(f"the host resolves to a non-public address ({', '.join(bad)})")
+    return addresses
+
+
+def _public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
+    )

@@ -1,0 +1,252 @@
+"""A generated, seeded working day in Chengdu, solved by our optimizer and by VROOM.
+
+    .venv/bin/python -m bench.city_day --seconds 60 [--seed 1] [--techs 200] [--orders 2000]
+
+The day: technicians live across the city and start and end their shift at home
+(08-17, 09-18 or 10-19 h); each has a role (fiber / tower / copper), skill levels 1-3 and
+one or two of four districts. Orders need a role, one or two skills at a level, and lie in
+a district; they have one 2-4 h window (a fifth have a second one in the afternoon) and
+20-60 min of work; 10% are urgent with an SLA 3 h after their window opens. Travel comes
+from :class:`geo.travel.StraightLineProvider` (x1.3 detour, 10:00 speeds).
+
+Both solvers get the same matrix, eligibility, windows, priorities, stop limits and time.
+VROOM has no soft deadlines, so urgent orders get their window cut at the SLA (start by
+SLA - service): being on time is the only way for it to serve them. One JSON line each:
+urgent orders served on time, orders served, total travel, total lateness, solve time,
+and whether the routes pass an independent check.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+from datetime import datetime, timedelta
+from time import perf_counter
+
+import numpy as np
+
+from dispatch import Order, Params, Problem, Technician, TimeWindow, solve
+from geo.travel import StraightLineProvider
+
+H = 3600
+CENTER = (104.06, 30.66)
+ROLES = {"fiber": 0.6, "tower": 0.25, "copper": 0.15}
+SKILLS = ("splice", "otdr", "climb", "power")
+DISTRICTS = ("NE", "NW", "SE", "SW")
+NEIGHBOUR = {"NE": "NW", "NW": "SW", "SW": "SE", "SE": "NE"}
+
+
+def district(lon: float, lat: float) -> str:
+    """The quadrant of the city a point falls in."""
+    return ("N" if lat >= CENTER[1] else "S") + ("E" if lon >= CENTER[0] else "W")
+
+
+def spot(rnd: random.Random) -> tuple[float, float]:
+    """A point within about 15 km of the centre, denser towards the middle."""
+    r, a = 0.14 * rnd.random() ** 0.7, rnd.uniform(0, 2 * np.pi)
+    return CENTER[0] + r * np.cos(a), CENTER[1] + 0.85 * r * np.sin(a)
+
+
+def technician(rnd: random.Random, k: int) -> Technician:
+    home = spot(rnd)
+    start = rnd.choice([8, 9, 10]) * H
+    regions = {district(*home)} | ({NEIGHBOUR[district(*home)]} if rnd.random() < 0.5 else set())
+    return Technician(
+        id=f"t{k:03d}",
+        start=home,
+        end=home,
+        shift_start=start,
+        shift_end=start + 9 * H,
+        role=rnd.choices(list(ROLES), weights=list(ROLES.values()))[0],
+        skills={s: rnd.randint(1, 3) for s in SKILLS if rnd.random() < 0.7},
+        regions=frozenset(regions),
+        max_orders=14,
+    )
+
+
+def order(rnd: random.Random, i: int) -> Order:
+    where = spot(rnd)
+    opens = rnd.randint(8, 15) * H
+    windows = [TimeWindow(opens, opens + rnd.choice([2, 3, 4]) * H)]
+    if windows[0].end < 15 * H and rnd.random() < 0.2:
+        windows.append(TimeWindow(15 * H, 18 * H))
+    urgent = rnd.random() < 0.10
+    pri = "urgent" if urgent else rnd.choices(["high", "normal", "low"], weights=[2, 6, 2])[0]
+    return Order(
+        id=f"o{i:04d}",
+        location=where,
+        service_seconds=rnd.randint(20, 60) * 60,
+        windows=tuple(windows),
+        sla_deadline=opens + 3 * H if urgent else windows[0].end + H,
+        priority=pri,
+        role=rnd.choices(list(ROLES), weights=list(ROLES.values()))[0],
+        skills={s: rnd.randint(1, 2) for s in rnd.sample(SKILLS, rnd.choice([1, 1, 2]))},
+        region=district(*where),
+    )
+
+
+def generate(seed: int, n_techs: int, n_orders: int) -> Problem:
+    """The seeded day, with its straight-line travel matrix."""
+    rnd = random.Random(seed)
+    techs = [technician(rnd, k) for k in range(n_techs)]
+    orders = [order(rnd, i) for i in range(n_orders)]
+    return Problem.from_coords(techs, orders, StraightLineProvider(), depart_at=datetime(2026, 11, 23, 10))
+
+
+def ours(problem: Problem, args, start: str = "greedy") -> dict[str, list[str]]:
+    """Our optimizer under the urgent-first policy, from a greedy or a VROOM start."""
+    params = Params(warm_start=start, warm_start_share=args.share)
+    plan = solve(problem, params, seed=args.seed, time_limit=args.seconds)
+    return {r.technician_id: r.order_ids for r in plan.routes}
+
+
+def ours_from_vroom(problem: Problem, args) -> dict[str, list[str]]:
+    """VROOM builds the start with ``--share`` of the time, OR-Tools prices SLAs after."""
+    return ours(problem, args, start="vroom")
+
+
+def vroom_routes(problem: Problem, args) -> dict[str, list[str]]:
+    """VROOM with the same data; eligibility encoded as skill ids (see :func:`skill_ids`)."""
+    import vroom
+
+    inp, ids = vroom.Input(), skill_ids(problem)
+    inp.set_durations_matrix("car", np.asarray(problem.matrix.seconds, dtype=np.uint32))
+    for k, t in enumerate(problem.technicians):
+        inp.add_vehicle(
+            vroom.Vehicle(
+                k,
+                start=t.start,
+                end=t.end,
+                skills=tech_skills(t, ids),
+                max_tasks=t.max_orders,
+                time_window=vroom.TimeWindow(t.shift_start, t.shift_end),
+            )
+        )
+    for i, o in enumerate(problem.orders):
+        inp.add_job(
+            vroom.Job(
+                i,
+                location=o.location,
+                default_service=o.service_seconds,
+                skills=order_skills(o, ids),
+                priority=VROOM_PRIORITY[o.priority],
+                time_windows=vroom_windows(o),
+            )
+        )
+    sol = inp.solve(exploration_level=5, nb_threads=1, timeout=timedelta(seconds=args.seconds))
+    jobs = sol.routes[sol.routes["type"] == "job"]
+    routes = {t.id: [] for t in problem.technicians}
+    for _, row in jobs.iterrows():
+        routes[problem.technicians[int(row["vehicle_id"])].id].append(problem.orders[int(row["id"])].id)
+    return routes
+
+
+VROOM_PRIORITY = {"urgent": 100, "high": 30, "normal": 10, "low": 1}
+
+
+def skill_ids(problem: Problem) -> dict[tuple, int]:
+    """One VROOM skill id per role, per district, and per (skill, at least level)."""
+    keys = [("role", r) for r in ROLES] + [("region", d) for d in DISTRICTS]
+    keys += [(s, lvl) for s in SKILLS for lvl in (1, 2, 3)]
+    return {k: i for i, k in enumerate(keys)}
+
+
+def tech_skills(t: Technician, ids) -> set[int]:
+    have = {ids[("role", t.role)]} | {ids[("region", d)] for d in t.regions}
+    return have | {ids[(s, lvl)] for s, level in t.skills.items() for lvl in range(1, level + 1)}
+
+
+def order_skills(o: Order, ids) -> set[int]:
+    return {ids[("role", o.role)], ids[("region", o.region)]} | {ids[(s, lvl)] for s, lvl in o.skills.items()}
+
+
+def vroom_windows(o: Order) -> list:
+    import vroom
+
+    last = o.sla_deadline - o.service_seconds if o.priority == "urgent" else None
+    wins = [(w.start, w.end if last is None else min(w.end, last)) for w in o.windows]
+    return [vroom.TimeWindow(a, b) for a, b in wins if a <= b] or [vroom.TimeWindow(0, 1)]
+
+
+def evaluate(problem: Problem, routes: dict[str, list[str]]) -> dict:
+    """Replay routes with earliest starts; count, time and check them independently."""
+    orders = {o.id: o for o in problem.orders}
+    sec, met = problem.matrix.seconds, problem.matrix.meters
+    out = {"served": 0, "urgent_on_time": 0, "travel_s": 0, "travel_m": 0, "lateness_s": 0, "faults": 0}
+    for t in problem.technicians:
+        clock, here = t.shift_start, t.start
+        for oid in routes.get(t.id, []):
+            o = orders[oid]
+            arrive = clock + sec[here][o.location]
+            start = next((max(arrive, w.start) for w in o.windows if arrive <= w.end), None)
+            out["travel_s"] += sec[here][o.location]
+            out["travel_m"] += met[here][o.location]
+            if start is None or not _eligible(t, o):
+                out["faults"] += 1
+                start = arrive
+            clock, here = start + o.service_seconds, o.location
+            late = max(0, clock - o.sla_deadline)
+            out["served"] += 1
+            out["lateness_s"] += late
+            out["urgent_on_time"] += o.priority == "urgent" and late == 0
+        out["travel_s"] += sec[here][t.end]
+        out["travel_m"] += met[here][t.end]
+        out["faults"] += clock + sec[here][t.end] > t.shift_end or len(routes.get(t.id, [])) > t.max_orders
+    return out
+
+
+def _eligible(t: Technician, o: Order) -> bool:
+    from dispatch import eligible
+
+    return eligible(t, o)
+
+
+def run(name: str, solver, problem: Problem, args) -> dict:
+    began = perf_counter()
+    routes = solver(problem, args)
+    seconds = perf_counter() - began
+    ev = evaluate(problem, routes)
+    urgent = sum(o.priority == "urgent" for o in problem.orders)
+    return {
+        "solver": name,
+        "urgent_on_time": ev["urgent_on_time"],
+        "urgent": urgent,
+        "orders_served": ev["served"],
+        "orders": len(problem.orders),
+        "travel_hours": round(ev["travel_s"] / H, 1),
+        "travel_km": round(ev["travel_m"] / 1000, 1),
+        "lateness_hours": round(ev["lateness_s"] / H, 1),
+        "seconds": round(seconds, 1),
+        "feasible": ev["faults"] == 0,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--techs", type=int, default=200)
+    ap.add_argument("--orders", type=int, default=2000)
+    ap.add_argument("--share", type=float, default=0.5, help="time share of the VROOM start")
+    ap.add_argument("--only", default="gridwork,gridwork+vroom-start,vroom")
+    args = ap.parse_args(argv)
+    began = perf_counter()
+    problem = generate(args.seed, args.techs, args.orders)
+    print(
+        json.dumps(
+            {
+                "generated": len(problem.orders),
+                "technicians": len(problem.technicians),
+                "seconds": round(perf_counter() - began, 1),
+            }
+        ),
+        flush=True,
+    )
+    solvers = {"gridwork": ours, "gridwork+vroom-start": ours_from_vroom, "vroom": vroom_routes}
+    for name in args.only.split(","):
+        print(json.dumps(run(name, solvers[name], problem, args)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,348 @@
+"""Live-tracking load benchmark: N technicians stream fixes over Socket.IO while consoles watch.
+
+Starts the web process(es) and the track writer as the Procfile does (unless --url),
+creates N bench technicians (approved, consenting, on shift, in one region), connects
+them with real Socket.IO clients that each send a batch of --batch fixes every
+--batch x --interval seconds for --seconds, with --consoles platform-admin consoles
+connected to the first web process. Then it waits for the writer to drain and counts
+the fixes in PostGIS. Prints one JSON object: fixes sent / acknowledged / persisted /
+lost, throughput, send -> console latency percentiles, fixes seen by the console,
+and CPU per process.
+
+    scripts/with-env.sh .venv/bin/python bench/tracking.py --technicians 1000 --interval 1 \\
+        --batch 10 --seconds 20 --consoles 2 [--web-processes 2]
+
+Latency is measured on the newest fix of each batch (its time is the send time) when
+its console update arrives; with --console-interval-ms 0 (the default here) every batch
+produces one update, so the console must see every acknowledged fix.
+"""
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import socketio
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.live import free_port, procfile_command, stop, wait_until_healthy  # noqa: E402
+
+TECHNICIAN_NS, CONSOLE_NS = "/technician", "/console"
+
+
+# --- bench data --------------------------------------------------------------------------------
+
+
+def prepare(count):
+    """Bench technicians on shift with consent, and an admin console token: (tokens by id, admin token)."""
+    from backend.app import create_app
+
+    app = create_app()
+    with app.app_context():
+        return _prepare(count)
+
+
+def _prepare(count):
+    from flask_jwt_extended import create_access_token
+    from shapely.geometry import box
+
+    from backend.extensions import db
+    from backend.models import LocationConsent, Region, Technician, TechnicianProfile, TechnicianRegion, User
+    from backend.seed.demo_city import ensure_platform_user
+    from backend.services import tracking_state
+    from backend.services.places import set_region_geometry
+
+    region = db.session.query(Region).filter_by(code="BENCH").one_or_none()
+    if region is None:
+        region = Region(code="BENCH", name="bench", level="city", coefficient="1.000")
+        set_region_geometry(region, box(103.9, 30.5, 104.3, 30.8))
+        db.session.add(region)
+        db.session.flush()
+    ids = []
+    for i in range(count):
+        phone = f"1380000{i:04d}"
+        user = db.session.query(User).filter_by(phone=phone).one_or_none()
+        if user is None:
+            user = User(phone=phone, name=f"bench {i}", role="technician", password_hash="x")
+            technician = Technician(user=user)
+            db.session.add(technician)
+            db.session.flush()
+            db.session.add(TechnicianProfile(technician_id=technician.id, status="approved"))
+            db.session.add(TechnicianRegion(technician_id=technician.id, region_id=region.id, state="active"))
+            db.session.add(LocationConsent(technician_id=technician.id, notice_version="bench"))
+        ids.append((db.session.query(Technician).filter_by(user_id=user.id).one().id, user.id))
+    db.session.commit()
+    for tid, _ in ids:
+        tracking_state.rebuild(tid)
+        tracking_state.set_status(tid, "on_shift")
+    db.session.commit()
+    admin = ensure_platform_user("bench-admin@gridwork.demo", "Bench admin", "bench-password-123", "platform_admin")
+    tokens = {tid: create_access_token(str(uid), additional_claims={"role": "technician"}) for tid, uid in ids}
+    return tokens, create_access_token(str(admin.id), additional_claims={"role": "platform_admin"})
+
+
+def count_persisted(run_id):
+    from sqlalchemy import text
+
+    from backend.app import create_app
+    from backend.extensions import db
+
+    with create_app().app_context():
+        return db.session.execute(
+            text("SELECT count(*) FROM track_points WHERE client_id LIKE :p"), {"p": f"{run_id}-%"}
+        ).scalar()
+
+
+def backlog():
+    from backend.app import create_app
+    from backend.services.tracking_store import backlog as stream_backlog
+
+    with create_app().app_context():
+        return stream_backlog()
+
+
+# --- processes ---------------------------------------------------------------------------------
+
+
+def start_process(name, console_interval_ms, **env):
+    environment = {**os.environ, "TRACK_CONSOLE_INTERVAL_MS": str(console_interval_ms), **env}
+    log_dir = os.environ.get("BENCH_LOG_DIR")  # keep the processes' output when asked
+    output = open(Path(log_dir) / f"{name}{env.get('PORT', '')}.log", "w") if log_dir else subprocess.DEVNULL
+    return subprocess.Popen(
+        ["bash", "-c", f"exec {procfile_command(name)}"],
+        cwd=ROOT,
+        env=environment,
+        stdout=output,
+        stderr=output,
+        start_new_session=True,
+    )
+
+
+def start_service(web_processes, console_interval_ms):
+    """Web processes on free ports and one writer: ({name: Popen}, [urls])."""
+    processes, urls = {}, []
+    for index in range(web_processes):
+        port = free_port()
+        processes[f"web{index + 1}"] = start_process("web", console_interval_ms, PORT=str(port))
+        urls.append(f"http://127.0.0.1:{port}")
+    processes["tracker"] = start_process("tracker", console_interval_ms)
+    for name, url in zip(processes, urls, strict=False):
+        wait_until_healthy(url, processes[name], timeout=60)
+    return processes, urls
+
+
+def process_tree(popen):
+    root = psutil.Process(popen.pid)
+    return [root, *root.children(recursive=True)]
+
+
+def services_by_name():
+    """PostgreSQL and Redis server processes on this machine (their CPU counts too)."""
+    found = {"postgres": [], "redis": []}
+    for proc in psutil.process_iter(["name"]):
+        name = proc.info["name"] or ""
+        if name.startswith("postgres"):
+            found["postgres"].append(proc)
+        elif name.startswith("redis-server"):
+            found["redis"].append(proc)
+    return found
+
+
+def cpu_by_pid(processes):
+    """CPU seconds per process id (processes that are gone are skipped)."""
+    seconds = {}
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+            seconds[proc.pid] = times.user + times.system
+        except psutil.Error:
+            pass
+    return seconds
+
+
+def cpu_used(before, after):
+    # Backends that started during the run count from zero.
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+# --- load --------------------------------------------------------------------------------------
+
+
+class Stats:
+    def __init__(self):
+        self.sent = self.acked = self.console_fixes = 0
+        self.latencies = []
+        self.errors = []
+        self.last_ack = 0.0
+
+
+async def technician(client, tid, args, run_id, window, stats):
+    """Send batches from window[0] until window[1] (epoch seconds)."""
+    seq, lon = 0, 104.0 + (tid % 1000) * 1e-4
+    period = args.batch * args.interval
+    await asyncio.sleep(max(0.0, window[0] - time.time()) + (tid % 97) / 97 * period)  # spread over the period
+    while time.time() < window[1]:
+        started = time.time()
+        batch = []
+        for k in range(args.batch):  # the phone buffered these over the last period
+            t = started - (args.batch - 1 - k) * args.interval
+            batch.append(
+                {"id": f"{run_id}-{tid}-{seq}", "time": t, "lon": lon + seq * 1e-5, "lat": 30.6, "accuracy": 5}
+            )
+            seq += 1
+        stats.sent += len(batch)
+        try:
+            ack = await client.call("location", batch, namespace=TECHNICIAN_NS, timeout=30)
+            stats.acked += len(ack.get("accepted", []))
+            stats.last_ack = time.time()
+            if ack.get("error"):
+                stats.errors.append(ack["error"])
+        except Exception as exc:  # a timeout counts as not acknowledged
+            stats.errors.append(type(exc).__name__)
+        await asyncio.sleep(max(0.0, period - (time.time() - started)))
+
+
+async def connect_phone(url, token):
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(
+        url, namespaces=[TECHNICIAN_NS], auth={"token": token}, transports=["websocket"], wait_timeout=60
+    )
+    return client
+
+
+async def console(url, token, stats, ready):
+    client = socketio.AsyncClient(reconnection=False)
+
+    async def on_positions(batch):
+        now = time.time()
+        for item in batch["items"]:
+            stats.latencies.append(now - item["t"])
+            stats.console_fixes += item.get("n", 1)
+
+    client.on("positions", on_positions, namespace=CONSOLE_NS)
+    await client.connect(url, namespaces=[CONSOLE_NS], auth={"token": token}, transports=["websocket"], wait_timeout=60)
+    ready.set()
+    return client
+
+
+async def drive(urls, tokens, admin_token, args, run_id):
+    consoles_stats = [Stats() for _ in range(args.consoles)]
+    consoles = []
+    for stats in consoles_stats:
+        ready = asyncio.Event()
+        consoles.append(await console(urls[0], admin_token, stats, ready))
+    stats = Stats()
+    items = sorted(tokens.items())
+    phones = []
+    for start in range(0, len(items), 100):  # connect everyone first, 100 at a time
+        chunk = items[start : start + 100]
+        # sticky: each phone stays on one process
+        phones += await asyncio.gather(
+            *(connect_phone(urls[(start + i) % len(urls)], t) for i, (_, t) in enumerate(chunk))
+        )
+    window = (time.time() + 0.5, time.time() + 0.5 + args.seconds)
+    tasks = [technician(phone, tid, args, run_id, window, stats) for phone, (tid, _) in zip(phones, items, strict=True)]
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stats.window = (window[0], max(stats.last_ack, window[1]))
+    await asyncio.sleep(2)  # the last console updates
+    for client in [*consoles, *phones]:
+        await client.disconnect()
+    return stats, consoles_stats
+
+
+def percentile(values, q):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else None
+
+
+# --- main --------------------------------------------------------------------------------------
+
+
+def run(args):
+    tokens, admin_token = prepare(args.technicians)
+    processes, urls = ({}, [args.url]) if args.url else start_service(args.web_processes, args.console_interval_ms)
+    try:
+        return measure(args, tokens, admin_token, processes, urls)
+    finally:
+        for process in processes.values():
+            stop(process)
+
+
+def measure(args, tokens, admin_token, processes, urls):
+    run_id = f"b{int(time.time()):x}"
+    # The load generator must not add its own pauses to the latencies: same GC settings as the web worker.
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    trees = {name: process_tree(p) for name, p in processes.items()}
+    trees["bench"] = [psutil.Process()]
+    before = {name: cpu_by_pid(t) for name, t in {**trees, **services_by_name()}.items()}
+    wall0 = time.time()
+    stats, consoles = asyncio.run(drive(urls, tokens, admin_token, args, run_id))
+    wall = time.time() - wall0
+    drained_at = wait_for_drain(timeout=120)
+    after = {name: cpu_by_pid(t) for name, t in {**trees, **services_by_name()}.items()}
+    window = stats.window[1] - stats.window[0]
+    persisted = count_persisted(run_id)
+    latencies = consoles[0].latencies if consoles else []
+    return {
+        "technicians": args.technicians,
+        "web_processes": len(urls),
+        "batch": args.batch,
+        "interval_s": args.interval,
+        "seconds": args.seconds,
+        "consoles": args.consoles,
+        "console_interval_ms": args.console_interval_ms,
+        "sent": stats.sent,
+        "acknowledged": stats.acked,
+        "persisted": persisted,
+        "lost": stats.acked - persisted,
+        "errors": len(stats.errors),
+        "error_kinds": sorted(set(stats.errors))[:5],
+        "throughput_fixes_per_s": round(stats.acked / (stats.window[1] - stats.window[0])),
+        "writer_drain_s_after_send": drained_at,
+        "console_fixes_seen": [c.console_fixes for c in consoles],
+        "console_updates": len(latencies),
+        **{f"latency_p{int(q * 100)}_ms": _ms(percentile(latencies, q)) for q in (0.5, 0.95, 0.99)},
+        # CPU over the sending window (connecting and draining are outside it but counted: an upper bound).
+        "cpu_pct_of_one_core": {name: round(cpu_used(before[name], after[name]) / window * 100) for name in after},
+        "wall_s": round(wall, 1),
+    }
+
+
+def _ms(value):
+    return None if value is None else round(value * 1000, 1)
+
+
+def wait_for_drain(timeout):
+    start = time.time()
+    while time.time() - start < timeout:
+        if backlog() == 0:
+            return round(time.time() - start, 1)
+        time.sleep(0.2)
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--technicians", type=int, default=1000)
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between fixes of one phone")
+    parser.add_argument("--batch", type=int, default=10, help="fixes per message")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--consoles", type=int, default=2)
+    parser.add_argument("--web-processes", type=int, default=1)
+    parser.add_argument("--console-interval-ms", type=int, default=0, help="position throttle per technician")
+    parser.add_argument("--url", help="an already running service (its writer must be running too)")
+    print(json.dumps(run(parser.parse_args())), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,92 @@
+"""Large days in parts: one OR-Tools model per group of nearby technicians.
+
+OR-Tools' local search barely moves on a whole city (2,000 orders, 200 technicians: a
+few accepted moves a minute). Groups of about ``Params.part_size`` technicians, formed
+around far-apart homes, each get their own model: the orders the start put on their
+routes, plus the unplaced orders whose nearest eligible technician is in the group. Each
+part gets an equal share of the time; orders cannot move between parts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from time import perf_counter
+
+import numpy as np
+
+from dispatch.explain import explain
+from dispatch.model import Problem, eligible
+from dispatch.plan import Plan
+from dispatch.policy import Params
+from geo.travel import TravelMatrix
+
+
+def wanted(problem: Problem, params: Params) -> bool:
+    """Whether the problem is big enough to be solved in parts."""
+    return (
+        bool(params.part_size)
+        and len(problem.orders) > params.parts_above
+        and (len(problem.technicians) > params.part_size)
+    )
+
+
+def solve_in_parts(problem: Problem, params: Params, seed: int, time_limit: float, routes, search: Callable) -> Plan:
+    """Solve each part with ``search`` from ``routes``; merge into one plan."""
+    began = perf_counter()
+    sec = np.asarray(problem.matrix.seconds, dtype=np.int64)
+    groups = tech_groups(problem, sec, -(-len(problem.technicians) // params.part_size))
+    parts = _orders_per_group(problem, sec, groups, routes)
+    by_tech, objective, statuses = {}, 0, set()
+    for g, (techs, orders) in enumerate(zip(groups, parts, strict=True)):
+        left = (time_limit - (perf_counter() - began)) / (len(groups) - g)
+        sub = subproblem(problem, sec, techs, orders)
+        plan = search(sub, params, seed, left, [routes[k] for k in techs], perf_counter())
+        by_tech.update({r.technician_id: r for r in plan.routes})
+        objective += max(plan.objective, 0)
+        statuses.add(plan.status)
+    merged = tuple(by_tech[t.id] for t in problem.technicians if t.id in by_tech)
+    status = "ROUTING_SUCCESS" if statuses == {"ROUTING_SUCCESS"} else ",".join(sorted(statuses))
+    return Plan(merged, explain(problem, merged), objective, status, perf_counter() - began)
+
+
+def tech_groups(problem: Problem, sec: np.ndarray, k: int) -> list[list[int]]:
+    """Technician indices in ``k`` groups around far-apart homes (farthest-point seeds)."""
+    homes = [t.start for t in problem.technicians]
+    seeds = [homes[0]]
+    for _ in range(k - 1):
+        seeds.append(homes[int(np.argmax(sec[np.ix_(homes, seeds)].min(axis=1)))])
+    nearest = sec[np.ix_(homes, seeds)].argmin(axis=1)
+    groups = [[v for v in range(len(homes)) if nearest[v] == g] for g in range(k)]
+    return [g for g in groups if g]
+
+
+def _orders_per_group(problem: Problem, sec: np.ndarray, groups, routes) -> list[list[int]]:
+    """Each group's orders: those on its routes, and the unplaced ones nearest to it."""
+    index = {o.id: i for i, o in enumerate(problem.orders)}
+    group_of = {v: g for g, techs in enumerate(groups) for v in techs}
+    parts: list[list[int]] = [[index[oid] for v in techs for oid in routes[v]] for techs in groups]
+    placed = {oid for r in routes for oid in r}
+    techs = problem.technicians
+    for i, o in enumerate(problem.orders):
+        able = [v for v, t in enumerate(techs) if o.id not in placed and eligible(t, o)]
+        if able:
+            nearest = min(able, key=lambda v: sec[techs[v].start, o.location])
+            parts[group_of[nearest]].append(i)
+    return parts
+
+
+def subproblem(problem: Problem, sec: np.ndarray, techs: list[int], orders: list[int]) -> Problem:
+    """The part as a problem of its own, on a slice of the travel matrix."""
+    ts = [problem.technicians[v] for v in techs]
+    os_ = [problem.orders[i] for i in orders]
+    places = sorted({t.start for t in ts} | {t.end for t in ts if t.end is not None} | {o.location for o in os_})
+    local = {p: k for k, p in enumerate(places)}
+    meters = np.asarray(problem.matrix.meters, dtype=np.int64)[np.ix_(places, places)]
+    matrix = TravelMatrix(sec[np.ix_(places, places)].tolist(), meters.tolist())
+    return Problem(
+        [replace(t, start=local[t.start], end=None if t.end is None else local[t.end]) for t in ts],
+        [replace(o, location=local[o.location]) for o in os_],
+        matrix,
+        None if problem.points is None else [problem.points[p] for p in places],
+    )

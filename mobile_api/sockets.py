@@ -1,0 +1,120 @@
+"""The technicians' Socket.IO namespace, /technician (works with the official JS, Android and iOS clients).
+
+Connect with `auth={"token": <access JWT>}` of a technician account; anything else is
+refused. Each phone joins f"tech:{technician_id}", where offers and assignments arrive.
+Events from the phone:
+
+    location   one fix or a list (or {"fixes": [...]}): {id, time, lat, lon, coord_sys,
+               accuracy, speed, heading, altitude, battery, is_mock}; the reply (ack) is
+               {accepted: [ids stored], flagged: {id: reason}, rejected: [...]}, or
+               {error, message, accepted: []} when refused (off shift, no consent).
+               Ids in `accepted` are safe to drop from the phone's buffer: a resend is
+               harmless (stored once).
+    status     {status: off_shift | on_shift | idle | en_route | on_site}
+    heartbeat  keeps the technician online without a fix
+
+Consoles get the newest positions as coalesced "positions" events (backend/realtime.py).
+"""
+
+import logging
+
+from flask import request
+from flask_socketio import join_room
+from sqlalchemy import select
+
+from backend.extensions import db, socketio
+from backend.models import Technician
+from backend.models.tracking import STATUSES
+from backend.realtime import emit_to_regions, position_feed, user_from_socket_auth
+from backend.services import tracking, tracking_state
+from backend.services.tracking import Refused
+
+TECHNICIAN = "/technician"
+log = logging.getLogger(__name__)
+
+
+def register(socketio):
+    socketio.on_event("connect", _connect, namespace=TECHNICIAN)
+    socketio.on_event("location", _location, namespace=TECHNICIAN)
+    socketio.on_event("status", _status, namespace=TECHNICIAN)
+    socketio.on_event("heartbeat", _heartbeat, namespace=TECHNICIAN)
+    socketio.on_error(TECHNICIAN)(_error)
+
+
+def tech_room(technician_id: int) -> str:
+    """The room of one technician's phones (offers, assignments)."""
+    return f"tech:{technician_id}"
+
+
+def _connect(auth=None):
+    """Authenticate a technician's phone with its access JWT; refuse anyone else."""
+    user = user_from_socket_auth(auth)
+    technician = user and user.role == "technician" and _technician_of(user.id)
+    if not technician:
+        raise ConnectionRefusedError("unauthorized: a technician's access token is required")
+    request.environ["gridwork.technician_id"] = technician.id
+    join_room(tech_room(technician.id))
+    tracking_state.listen_for_changes(socketio.start_background_task)
+    _mark_online(technician.id)
+
+
+def _technician_of(user_id: int) -> Technician | None:
+    return db.session.scalar(select(Technician).where(Technician.user_id == user_id))
+
+
+def _me() -> int:
+    return request.environ["gridwork.technician_id"]
+
+
+def _mark_online(technician_id: int) -> None:
+    if tracking_state.heartbeat(technician_id):
+        tracking_state.record_event(technician_id, "presence", "online")
+        db.session.commit()
+        regions = tracking_state.load(technician_id)["regions"]
+        emit_to_regions("presence", {"technician_id": technician_id, "online": True}, regions)
+
+
+def _location(data=None):
+    """Take one fix or a batch; reply with the ids stored (valid or flagged) and the flags."""
+    me = _me()
+    claimed = data.get("technician_id") if isinstance(data, dict) else None
+    if claimed is not None and str(claimed) != str(me):
+        return {"error": "forbidden", "message": "a phone sends only its own positions", "accepted": []}
+    try:
+        ack = tracking.ingest(me, data, cache=request.environ.setdefault("gridwork.tracking_state", {}))
+    except Refused as exc:
+        return {"error": exc.code, "message": exc.message, "accepted": []}
+    if ack.moved:
+        _to_console(me, ack)
+    return ack.as_dict()
+
+
+def _to_console(technician_id: int, ack) -> None:
+    """The newest position to the regions' consoles (coalesced and throttled by the feed)."""
+    payload = {"technician_id": technician_id, **tracking.position_json(ack.live, ack.status), "n": len(ack.accepted)}
+    position_feed.add(ack.regions, payload)
+
+
+def _status(data=None):
+    """Change shift status (on/off shift, idle, en route, on site); recorded as an event."""
+    status = data.get("status") if isinstance(data, dict) else data
+    if status not in STATUSES:
+        return {"error": "invalid", "message": f"status must be one of {', '.join(STATUSES)}"}
+    try:
+        event = tracking_state.change_status(_me(), status)
+    except Refused as exc:
+        return {"error": exc.code, "message": exc.message}
+    return {"status": status, "at": event.at.isoformat()}
+
+
+def _heartbeat(_data=None):
+    """Keep the technician online without sending a fix."""
+    _mark_online(_me())
+    return {"ok": True}
+
+
+def _error(exc):
+    if isinstance(exc, ConnectionRefusedError):
+        raise exc
+    log.exception("technician socket error")
+    return {"error": "internal", "message": "internal error; it has been logged"}

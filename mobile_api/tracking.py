@@ -1,0 +1,91 @@
+"""Location uploads buffered offline, location consent (PIPL) and shift status over REST."""
+
+from backend.auth.principal import current_principal, requires
+from backend.errors import fail
+from backend.extensions import db
+from backend.rate_limit import hit
+from backend.schemas.tracking import ConsentIn, ConsentOut, LocationAckOut, LocationBatchIn, StatusIn, StatusOut
+from backend.services import tracking, tracking_state
+from backend.services.tracking import Refused
+from backend.services.workforce import technician_for_user
+from mobile_api import mobile
+
+SECURITY = [{"BearerAuth": []}]
+TAGS = ["mobile: tracking"]
+UPLOADS_PER_MINUTE = (120, 60)
+
+
+def _me() -> int:
+    return technician_for_user(current_principal().user_id).id
+
+
+@mobile.post("/locations")
+@requires("profile:self")
+@mobile.input(LocationBatchIn, arg_name="body")
+@mobile.output(LocationAckOut)
+@mobile.doc(summary="Upload buffered fixes (idempotent by client point id)", tags=TAGS, security=SECURITY)
+def upload_locations(body):
+    """Upload fixes buffered offline; a fix already stored is acknowledged again, never stored twice."""
+    me = _me()
+    hit(f"locations:{me}", *UPLOADS_PER_MINUTE, what="location uploads")
+    try:
+        ack = tracking.ingest(me, body["fixes"])
+    except Refused as exc:
+        fail(403, exc.message, kind=exc.code.replace("_", "-"))
+    return ack.as_dict()
+
+
+def _consent_out(technician_id: int) -> dict:
+    consent = tracking_state.open_consent(technician_id)
+    if consent is None:
+        return {"granted": False, "notice_version": None, "granted_at": None, "withdrawn_at": None}
+    return {"granted": True, "notice_version": consent.notice_version, "granted_at": consent.granted_at}
+
+
+@mobile.get("/me/location-consent")
+@requires("profile:self")
+@mobile.output(ConsentOut)
+@mobile.doc(summary="My consent to location tracking", tags=TAGS, security=SECURITY)
+def get_location_consent():
+    """Whether I have consented to location tracking, and since when."""
+    return _consent_out(_me())
+
+
+@mobile.put("/me/location-consent")
+@requires("profile:self")
+@mobile.input(ConsentIn, arg_name="body")
+@mobile.output(ConsentOut)
+@mobile.doc(summary="Consent to location tracking while on shift", tags=TAGS, security=SECURITY)
+def grant_location_consent(body):
+    """Give separate consent to location tracking on shift (idempotent)."""
+    me = _me()
+    tracking_state.grant_consent(me, body["device"])
+    db.session.commit()
+    return _consent_out(me)
+
+
+@mobile.delete("/me/location-consent")
+@requires("profile:self")
+@mobile.output(ConsentOut)
+@mobile.doc(summary="Withdraw consent to location tracking", tags=TAGS, security=SECURITY)
+def withdraw_location_consent():
+    """Withdraw consent: positions are refused from now on and my live position is removed."""
+    me = _me()
+    consent = tracking_state.withdraw_consent(me)
+    db.session.commit()
+    withdrawn_at = consent.withdrawn_at if consent else None
+    return {"granted": False, "notice_version": consent and consent.notice_version, "withdrawn_at": withdrawn_at}
+
+
+@mobile.put("/me/status")
+@requires("profile:self")
+@mobile.input(StatusIn, arg_name="body")
+@mobile.output(StatusOut)
+@mobile.doc(summary="Change my shift status", tags=TAGS, security=SECURITY)
+def set_status(body):
+    """Go on or off shift, or say idle, en route or on site (the socket's `status` event does the same)."""
+    try:
+        event = tracking_state.change_status(_me(), body["status"])
+    except Refused as exc:
+        fail(403, exc.message, kind=exc.code.replace("_", "-"))
+    return {"status": event.value, "at": event.at}

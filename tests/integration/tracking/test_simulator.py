@@ -1,0 +1,47 @@
+"""The simulator: realistic movement, and real Socket.IO technicians through the web process."""
+
+import random
+
+from sqlalchemy import text
+
+from backend import simulator
+from backend.extensions import db
+from geo.distance import haversine_m
+from tests.integration.tracking.conftest import drain
+
+SITES = [(104.05, 30.65), (104.07, 30.66), (104.06, 30.68)]
+
+
+def test_walker_moves_at_city_speed_and_stops_on_site():
+    walker = simulator.Walker(1, SITES, random.Random(4))
+    now, seen = 0.0, []
+    for _ in range(2000):
+        before = walker.position
+        walker.step(now, 5.0)
+        assert haversine_m(*before, *walker.position) <= simulator.SPEED_MPS[1] * 5 + 1e-6
+        seen.extend(walker.events)
+        walker.events.clear()
+        now += 5.0
+    assert seen[0] == "en_route" and "on_site" in seen
+    assert seen.count("on_site") >= 3  # ~2 km legs at 6-12 m/s with a few minutes on site
+
+
+def test_simulated_technicians_stream_through_the_real_server(app, factory, technician, live_server):
+    region = factory.region((104.0, 30.6, 104.13, 30.72), code="SIMR")
+    org = factory.org()
+    for i, lon_lat in enumerate(SITES):
+        factory.site(org, lon_lat, code=f"SIM{i}")
+    ids = [technician(region_ids=[region], on_shift=False)[0] for _ in range(2)]
+    with app.app_context():
+        totals = simulator.run(2, minutes=0.05, interval=0.5, url=live_server)
+    assert totals["technicians"] == 2 and totals["sent"] >= 8 and totals["acknowledged"] == totals["sent"]
+    assert drain(app) == totals["sent"]
+    with app.app_context():
+        per_tech = dict(db.session.execute(text("SELECT technician_id, count(*) FROM track_points GROUP BY 1")).all())
+        statuses = (
+            db.session.execute(text("SELECT DISTINCT value FROM technician_events WHERE kind = 'status'"))
+            .scalars()
+            .all()
+        )
+    assert set(per_tech) == set(ids)
+    assert {"en_route", "off_shift"} <= set(statuses)
