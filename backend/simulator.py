@@ -2,7 +2,10 @@
 that goes on shift, rides between the demo sites of its district at city speeds, stops on
 site for a few minutes, and streams a fix every `interval` seconds (`flask simulate`).
 
-Orders are not grabbed yet: the simulator only moves and reports status (en route, on site).
+Work: whenever a technician is ready to leave a site it asks the order feed
+(GET /api/mobile/v1/orders) for the nearest open order; if there is one it claims it, sets
+off (en-route), rides to the site, checks in with its fix, and after the stay delivers with
+a note. Without orders (or without the order API) it just moves on to another site.
 """
 
 import logging
@@ -49,9 +52,19 @@ class Walker:
     battery: float = 100.0
     heading: float = 0.0
     events: list[str] = field(default_factory=list)
+    job: dict | None = None  # {"id": order id, "site": (lon, lat), "checked_in": bool}
+    dwell_s: tuple[float, float] = DWELL_S
 
     def __post_init__(self):
         self.position = self.rng.choice(self.sites)
+
+    def ready_to_leave(self, now: float) -> bool:
+        """On shift with nothing to do, or done on site: time to pick the next destination."""
+        return self.status == "on_shift" or (self.status == "on_site" and now >= self.dwell_until)
+
+    def take(self, order_id: int, site: tuple[float, float]) -> None:
+        """Head for an order's site next."""
+        self.job = {"id": order_id, "site": site, "checked_in": False}
 
     def step(self, now: float, dt: float) -> None:
         """Advance dt seconds; status changes are appended to `events`."""
@@ -63,7 +76,10 @@ class Walker:
         self._move(now, dt)
 
     def _leave(self) -> None:
-        self.target = self.rng.choice([s for s in self.sites if s != self.position] or self.sites)
+        if self.job:
+            self.target = self.job["site"]
+        else:
+            self.target = self.rng.choice([s for s in self.sites if s != self.position] or self.sites)
         self.speed = self.rng.uniform(*SPEED_MPS)
         self._set("en_route")
 
@@ -72,7 +88,7 @@ class Walker:
         travel = self.speed * dt
         if remaining <= travel:
             self.position, self.target = self.target, None
-            self.dwell_until = now + self.rng.uniform(*DWELL_S)
+            self.dwell_until = now + self.rng.uniform(*self.dwell_s)
             self._set("on_site")
             return
         self.heading = bearing_deg(*self.position, *self.target)
@@ -138,8 +154,8 @@ def token_for(user_id: int, minutes: float) -> str:
 # --- running ---------------------------------------------------------------------------------
 
 
-def run(count: int, minutes: float, interval: float, url: str, seed: int = 1) -> dict:
-    """Run `count` technicians for `minutes`; returns totals (fixes sent and acknowledged)."""
+def run(count: int, minutes: float, interval: float, url: str, seed: int = 1, dwell_s=DWELL_S) -> dict:
+    """Run `count` technicians for `minutes`; returns totals (fixes sent and acknowledged, order steps)."""
     people = [p for p in demo_technicians(count) if len(p["sites"]) >= 2]
     if not people:
         raise RuntimeError("no demo technicians with sites: run `flask seed-demo` first")
@@ -150,7 +166,7 @@ def run(count: int, minutes: float, interval: float, url: str, seed: int = 1) ->
     lock = threading.Lock()
     threads = []
     for index, person in enumerate(people):
-        walker = Walker(person["technician_id"], person["sites"], random.Random(seed * 1000 + index))
+        walker = Walker(person["technician_id"], person["sites"], random.Random(seed * 1000 + index), dwell_s=dwell_s)
         args = (
             walker,
             tokens[walker.technician_id],
@@ -178,7 +194,7 @@ def _drive(walker: Walker, token: str, url: str, interval: float, stop_at: float
     try:
         _connect(client, url, token, stop_at)
         client.call("status", {"status": "on_shift"}, namespace=TECHNICIAN_NS, timeout=10)
-        _loop(client, walker, run_id, interval, stop_at, totals, lock)
+        _loop(client, walker, run_id, interval, stop_at, totals, lock, Work(url, token, totals, lock))
         client.call("status", {"status": "off_shift"}, namespace=TECHNICIAN_NS, timeout=10)
     except Exception:  # one failing phone must not stop the others
         log.exception("virtual technician %s stopped", walker.technician_id)
@@ -200,14 +216,19 @@ def _connect(client, url, token, stop_at):
             time.sleep(2)
 
 
-def _loop(client, walker, run_id, interval, stop_at, totals, lock):
+def _loop(client, walker, run_id, interval, stop_at, totals, lock, work):
     seq, last = 0, time.time()
     while time.time() < stop_at:
         now = time.time()
+        if walker.ready_to_leave(now):
+            work.finish(walker)  # deliver what was done on this site
+            work.find(walker)  # and maybe take the next order
         walker.step(now, now - last)
         last = now
         for status in walker.events:
             client.call("status", {"status": status}, namespace=TECHNICIAN_NS, timeout=10)
+            if status == "on_site":
+                work.check_in(walker)
         walker.events.clear()
         ack = client.call("location", walker.fix(seq, run_id, now), namespace=TECHNICIAN_NS, timeout=10)
         seq += 1
@@ -215,3 +236,55 @@ def _loop(client, walker, run_id, interval, stop_at, totals, lock):
             totals["sent"] += 1
             totals["acknowledged"] += len((ack or {}).get("accepted", []))
         time.sleep(max(0.0, interval - (time.time() - now)))
+
+
+class Work:
+    """The order side of a virtual technician, over the mobile REST API; any refusal (4xx, no
+    order API) just means "no work" and the technician rides on."""
+
+    def __init__(self, url: str, token: str, totals: dict, lock):
+        import requests
+
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {token}"
+        self.base = f"{url}/api/mobile/v1"
+        self.totals, self.lock = totals, lock
+
+    def _post(self, path: str, **body) -> dict | None:
+        try:
+            response = self.http.post(f"{self.base}{path}", json=body, timeout=10)
+        except OSError:
+            return None
+        return response.json() if response.status_code == 200 else None
+
+    def find(self, walker: Walker) -> None:
+        """Claim the nearest open order from the feed and set off to it."""
+        lon, lat = walker.position
+        try:
+            response = self.http.get(f"{self.base}/orders", params={"lon": lon, "lat": lat, "limit": 3}, timeout=10)
+            items = response.json().get("items", []) if response.status_code == 200 else []
+        except (OSError, ValueError):
+            items = []
+        for order in items:
+            if order.get("location") and self._post(f"/orders/{order['id']}/claim"):
+                self._post(f"/orders/{order['id']}/en-route")
+                walker.take(order["id"], tuple(order["location"]["coordinates"]))
+                self._count("claimed")
+                return
+
+    def check_in(self, walker: Walker) -> None:
+        if walker.job and not walker.job["checked_in"] and walker.position == walker.job["site"]:
+            fix = {"location": list(walker.position), "accuracy_m": 8.0, "is_mock": False}
+            walker.job["checked_in"] = self._post(f"/orders/{walker.job['id']}/check-in", **fix) is not None
+            self._count("checked_in" if walker.job["checked_in"] else "check_in_refused")
+
+    def finish(self, walker: Walker) -> None:
+        if walker.job and walker.job["checked_in"]:
+            note = "simulated technician: work done"
+            delivered = self._post(f"/orders/{walker.job['id']}/deliver", notes=note, readings={"voltage_v": 53.5})
+            self._count("delivered" if delivered else "deliver_refused")
+        walker.job = None if walker.status == "on_site" else walker.job
+
+    def _count(self, what: str) -> None:
+        with self.lock:
+            self.totals[what] = self.totals.get(what, 0) + 1

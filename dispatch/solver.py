@@ -20,7 +20,7 @@ from dispatch.construct import greedy_routes, repair
 from dispatch.core import Model, build, search_parameters
 from dispatch.explain import explain
 from dispatch.model import Problem, eligible
-from dispatch.plan import Plan
+from dispatch.plan import Plan, Route
 from dispatch.policy import DEFAULT_PARAMS, Params
 from dispatch.read import read_routes
 
@@ -110,6 +110,8 @@ def _search_whole_or_parts(problem, params, seed, time_limit, routes, began) -> 
 
 
 def _search(problem, params, seed, time_limit, initial_routes, began) -> Plan:
+    if not problem.technicians or not problem.orders:
+        return _nothing_to_search(problem, perf_counter() - began)
     """Build, start from ``initial_routes`` if readable, search until ``began + time_limit``."""
     m = build(problem, params.policy)
     search = search_parameters(params, max(0.05, time_limit - (perf_counter() - began)))
@@ -122,6 +124,13 @@ def _search(problem, params, seed, time_limit, initial_routes, began) -> Plan:
     else:
         solution = m.routing.SolveWithParameters(search)
     return _plan(m, solution, perf_counter() - began)
+
+
+def _nothing_to_search(problem: Problem, seconds: float) -> Plan:
+    """No technician or no order: the answer is plain, and OR-Tools aborts the whole
+    process on a model without vehicles, so it must not be built."""
+    routes = tuple(Route(t.id, (), t.shift_start, t.shift_start, 0, 0) for t in problem.technicians)
+    return Plan(routes, explain(problem, routes), 0, "NOTHING_TO_SEARCH", seconds)
 
 
 def _read_start(m: Model, routes: Routes):

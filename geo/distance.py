@@ -18,9 +18,7 @@ def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(h)))
 
 
-def destination_point(
-    lon: float, lat: float, bearing_deg: float, distance_m: float
-) -> tuple[float, float]:
+def destination_point(lon: float, lat: float, bearing_deg: float, distance_m: float) -> tuple[float, float]:
     """Return the (lon, lat) reached by going ``distance_m`` metres from (lon, lat).
 
     ``bearing_deg`` is the initial bearing, clockwise from true north. The result
@@ -29,9 +27,7 @@ def destination_point(
     phi1, lmb1 = math.radians(lat), math.radians(lon)
     theta = math.radians(bearing_deg)
     delta = distance_m / EARTH_RADIUS_M
-    sin_phi2 = math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(
-        theta
-    )
+    sin_phi2 = math.sin(phi1) * math.cos(delta) + math.cos(phi1) * math.sin(delta) * math.cos(theta)
     phi2 = math.asin(max(-1.0, min(1.0, sin_phi2)))
     lmb2 = lmb1 + math.atan2(
         math.sin(theta) * math.sin(delta) * math.cos(phi1),

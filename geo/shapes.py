@@ -139,9 +139,7 @@ def _check_ring(ring: Sequence, path: str) -> None:
         raise GeometryError(path, f"a linear ring needs at least 4 positions, got {len(ring)}")
     first, last = _as_floats(ring[0]), _as_floats(ring[-1])
     if first != last:
-        raise GeometryError(
-            path, f"ring is not closed: first position {first} differs from last {last}"
-        )
+        raise GeometryError(path, f"ring is not closed: first position {first} differs from last {last}")
 
 
 def _check_rings(polygons: list[list[tuple[str, Sequence]]]) -> None:
@@ -157,9 +155,7 @@ def _check_rings(polygons: list[list[tuple[str, Sequence]]]) -> None:
 # --- building and validity -------------------------------------------------
 
 
-def _build(
-    polygons: list[list[tuple[str, Sequence]]], multi: bool, coord_sys: str
-) -> Polygon | MultiPolygon:
+def _build(polygons: list[list[tuple[str, Sequence]]], multi: bool, coord_sys: str) -> Polygon | MultiPolygon:
     """Build the 2-D shapely geometry, converting positions to WGS-84."""
 
     def convert(ring: Sequence) -> list[tuple[float, float]]:

@@ -1,5 +1,5 @@
-"""Mobile routes; each capability adds its own module and imports it here."""
+"""Mobile routes: importing each capability's module registers its routes on `mobile`."""
 
-import mobile_api.onboarding  # noqa: F401  (workforce)
-import mobile_api.orders  # noqa: F401  (work orders)
-import mobile_api.tracking  # noqa: F401  (tracking)
+from mobile_api import onboarding, orders, tracking
+
+CAPABILITIES = (onboarding, orders, tracking)

@@ -17,6 +17,7 @@ Consoles get the newest positions as coalesced "positions" events (backend/realt
 """
 
 import logging
+import time
 
 from flask import request
 from flask_socketio import join_room
@@ -30,6 +31,8 @@ from backend.services import tracking, tracking_state
 from backend.services.tracking import Refused
 
 TECHNICIAN = "/technician"
+MESSAGES_PER_S = 5  # a phone batches its fixes; five messages a second is plenty
+MESSAGE_BURST = 20  # a reconnecting phone may flush its buffer in a few messages
 log = logging.getLogger(__name__)
 
 
@@ -77,6 +80,8 @@ def _mark_online(technician_id: int) -> None:
 def _location(data=None):
     """Take one fix or a batch; reply with the ids stored (valid or flagged) and the flags."""
     me = _me()
+    if not _within_rate(request.environ):
+        return {"error": "rate_limited", "message": "too many location messages: batch the fixes", "accepted": []}
     claimed = data.get("technician_id") if isinstance(data, dict) else None
     if claimed is not None and str(claimed) != str(me):
         return {"error": "forbidden", "message": "a phone sends only its own positions", "accepted": []}
@@ -87,6 +92,16 @@ def _location(data=None):
     if ack.moved:
         _to_console(me, ack)
     return ack.as_dict()
+
+
+def _within_rate(environ: dict, now: float | None = None) -> bool:
+    """Token bucket per connection (OWASP API4): MESSAGES_PER_S on average, bursts of MESSAGE_BURST."""
+    now = time.monotonic() if now is None else now
+    tokens, last = environ.get("gridwork.location_bucket", (MESSAGE_BURST, now))
+    tokens = min(MESSAGE_BURST, tokens + (now - last) * MESSAGES_PER_S)
+    allowed = tokens >= 1
+    environ["gridwork.location_bucket"] = (tokens - 1 if allowed else tokens, now)
+    return allowed
 
 
 def _to_console(technician_id: int, ack) -> None:

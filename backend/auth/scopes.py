@@ -16,8 +16,9 @@ ORDERS_TECHNICIAN = ("orders:work",)
 WEBHOOKS = ("webhooks:manage",)
 
 ROLE_SCOPES = {
-    "platform_admin": frozenset(CLIENT_READ + CLIENT_ADMIN_EXTRA + STAFF_ONLY + WORKFORCE_STAFF + WORKFORCE_ADMIN
-                                 + ORDERS_STAFF + ORDERS_ADMIN),
+    "platform_admin": frozenset(
+        CLIENT_READ + CLIENT_ADMIN_EXTRA + STAFF_ONLY + WORKFORCE_STAFF + WORKFORCE_ADMIN + ORDERS_STAFF + ORDERS_ADMIN
+    ),
     "dispatcher": frozenset(CLIENT_READ + ("regions:write", "users:read") + WORKFORCE_STAFF + ORDERS_STAFF),
     "client_admin": frozenset(CLIENT_READ + CLIENT_ADMIN_EXTRA + ORDERS_CLIENT + WEBHOOKS),
     "client_user": frozenset(CLIENT_READ + ("sites:write",) + ORDERS_CLIENT),

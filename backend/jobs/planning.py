@@ -48,20 +48,10 @@ def _solve_and_store(plan, origin):
 
 def solve(problem: dispatch.Problem, plan: RoutePlan) -> dispatch.Plan:
     params = dispatch.Params(policy=dispatch.POLICIES[plan.policy])
-    if not problem.technicians or not problem.orders:
-        return _nothing_to_route(problem)
     if plan.previous_plan_id:
         previous = previous_routes(plan.previous_plan_id)
         return dispatch.replan(problem, previous, params, seed=plan.seed, time_limit=plan.time_limit_s)
     return dispatch.solve(problem, params, seed=plan.seed, time_limit=plan.time_limit_s)
-
-
-def _nothing_to_route(problem):
-    # OR-Tools needs at least one vehicle; with no one (or nothing) to route the answer is plain.
-    left_out = tuple(
-        dispatch.Unassigned(o.id, "no_eligible_technician", "no technician serves this region") for o in problem.orders
-    )
-    return dispatch.Plan(routes=(), unassigned=left_out, objective=0, status="EMPTY", seconds=0.0)
 
 
 def report(plan: RoutePlan, stage: str):

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
-from backend.models.base import Timestamped, utcnow
+from backend.models.base import Timestamped, check_in, utcnow
 
 ORDER_KINDS = ("dispatch", "checkin", "project")
 ORDER_STATES = (
@@ -46,19 +46,15 @@ OFFER_STATES = ("open", "claimed", "accepted", "declined", "expired", "withdrawn
 DELIVERY_STATES = ("pending", "delivered", "dead")
 
 
-def _check_in(column, values, name):
-    return CheckConstraint(f"{column} IN {values}", name=name)
-
-
 class Order(Timestamped, db.Model):
     """A client's piece of work; `status` is the cached current state (events are the history)."""
 
     __tablename__ = "orders"
     __table_args__ = (
-        _check_in("kind", ORDER_KINDS, "ck_orders_kind"),
-        _check_in("status", ORDER_STATES, "ck_orders_status"),
-        _check_in("priority", PRIORITIES, "ck_orders_priority"),
-        _check_in("dispatch_mode", DISPATCH_MODES, "ck_orders_dispatch_mode"),
+        check_in("kind", ORDER_KINDS, "ck_orders_kind"),
+        check_in("status", ORDER_STATES, "ck_orders_status"),
+        check_in("priority", PRIORITIES, "ck_orders_priority"),
+        check_in("dispatch_mode", DISPATCH_MODES, "ck_orders_dispatch_mode"),
         CheckConstraint("quality_rating IS NULL OR quality_rating BETWEEN 1 AND 5", name="ck_orders_rating"),
         UniqueConstraint("org_id", "client_ref", name="uq_orders_org_client_ref"),
         Index("ix_orders_open_region", "region_id", "status"),
@@ -134,7 +130,7 @@ class OrderOffer(Timestamped, db.Model):
 
     __tablename__ = "order_offers"
     __table_args__ = (
-        _check_in("state", OFFER_STATES, "ck_order_offers_state"),
+        check_in("state", OFFER_STATES, "ck_order_offers_state"),
         UniqueConstraint("order_id", "technician_id", name="uq_order_offers_once"),
         Index("ix_order_offers_technician", "technician_id", "state"),
     )
@@ -203,7 +199,7 @@ class WebhookDelivery(Timestamped, db.Model):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        _check_in("state", DELIVERY_STATES, "ck_webhook_deliveries_state"),
+        check_in("state", DELIVERY_STATES, "ck_webhook_deliveries_state"),
         Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),
     )
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.extensions import db
 from backend.models.accounts import Technician
-from backend.models.base import Timestamped, utcnow
+from backend.models.base import Timestamped, check_in, utcnow
 
 PROFILE_STATES = ("onboarding", "submitted", "approved", "rejected")
 PAYOUT_KINDS = ("bank_card", "alipay")
@@ -34,10 +34,6 @@ REGION_STATES = ("requested", "active")
 CERT_KINDS = ("exam_practical", "exam_theory", "experience", "equipment", "health_certificate", "insurance")
 EQUIPMENT = ("generator", "vehicle", "tools")
 MAX_SKILL_LEVEL = 5
-
-
-def _check_in(column, values, name):
-    return CheckConstraint(f"{column} IN {values}", name=name)
 
 
 class Role(Timestamped, db.Model):
@@ -68,8 +64,8 @@ class TechnicianProfile(db.Model):
 
     __tablename__ = "technician_profiles"
     __table_args__ = (
-        _check_in("status", PROFILE_STATES, "ck_technician_profiles_status"),
-        _check_in("payout_kind", PAYOUT_KINDS, "ck_technician_profiles_payout_kind"),
+        check_in("status", PROFILE_STATES, "ck_technician_profiles_status"),
+        check_in("payout_kind", PAYOUT_KINDS, "ck_technician_profiles_payout_kind"),
     )
 
     technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True)
@@ -101,7 +97,7 @@ class TechnicianSkill(Timestamped, db.Model):
 
     __tablename__ = "technician_skills"
     __table_args__ = (
-        _check_in("state", SKILL_STATES, "ck_technician_skills_state"),
+        check_in("state", SKILL_STATES, "ck_technician_skills_state"),
         CheckConstraint(f"level BETWEEN 1 AND {MAX_SKILL_LEVEL}", name="ck_technician_skills_level"),
         CheckConstraint("valid_until IS NULL OR valid_until >= valid_from", name="ck_technician_skills_validity"),
         Index("ix_technician_skills_match", "skill_id", "state", "level"),
@@ -128,7 +124,7 @@ class TechnicianRegion(Timestamped, db.Model):
     """Membership of a technician in a region or grid: requested by them, or active."""
 
     __tablename__ = "technician_regions"
-    __table_args__ = (_check_in("state", REGION_STATES, "ck_technician_regions_state"),)
+    __table_args__ = (check_in("state", REGION_STATES, "ck_technician_regions_state"),)
 
     technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True, index=True)
@@ -141,7 +137,7 @@ class RoleChangeRequest(Timestamped, db.Model):
 
     __tablename__ = "role_change_requests"
     __table_args__ = (
-        _check_in("state", REQUEST_STATES, "ck_role_change_requests_state"),
+        check_in("state", REQUEST_STATES, "ck_role_change_requests_state"),
         # At most one open request per technician.
         Index(
             "uq_role_change_requests_one_pending", "technician_id", unique=True, postgresql_where="state = 'pending'"
@@ -168,7 +164,7 @@ class Certification(Timestamped, db.Model):
 
     __tablename__ = "technician_certifications"
     __table_args__ = (
-        _check_in("kind", CERT_KINDS, "ck_technician_certifications_kind"),
+        check_in("kind", CERT_KINDS, "ck_technician_certifications_kind"),
         CheckConstraint("score IS NULL OR score BETWEEN 0 AND 100", name="ck_technician_certifications_score"),
     )
 

@@ -7,6 +7,7 @@ from sqlalchemy import text
 from backend import simulator
 from backend.extensions import db
 from geo.distance import haversine_m
+from tests.integration.orders.conftest import world  # noqa: F401  (fixture)
 from tests.integration.tracking.conftest import drain
 
 SITES = [(104.05, 30.65), (104.07, 30.66), (104.06, 30.68)]
@@ -45,3 +46,16 @@ def test_simulated_technicians_stream_through_the_real_server(app, factory, tech
         )
     assert set(per_tech) == set(ids)
     assert {"en_route", "off_shift"} <= set(statuses)
+
+
+def test_a_simulated_technician_grabs_checks_in_and_delivers(app, client, world, live_server):  # noqa: F811
+    from tests.integration.orders.helpers import create
+
+    headers = world["tech_a_h"]
+    assert client.put("/api/mobile/v1/me/location-consent", headers=headers, json={}).status_code == 200
+    order = create(client, world["x1_admin"], publish=True)
+    with app.app_context():
+        totals = simulator.run(1, minutes=0.1, interval=0.5, url=live_server, dwell_s=(1.0, 1.0))
+    assert totals["claimed"] == 1 and totals["checked_in"] == 1 and totals["delivered"] == 1, totals
+    final = client.get(f"/api/v1/orders/{order['id']}", headers=world["x1_admin"]).get_json()
+    assert final["status"] == "delivered" and final["technician_id"] == world["tech_a"]

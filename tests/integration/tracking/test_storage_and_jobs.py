@@ -63,7 +63,7 @@ def test_a_silent_technician_goes_offline_with_an_event(app, technician):
 
 def test_any_client_id_survives_the_copy(app, technician, client):
     tid, _, headers = technician()
-    ids = ['a,b', 'quo"te', "new\nline", "tab\tbed", "back\\slash", "ünïcode-点"]
+    ids = ["a,b", 'quo"te', "new\nline", "tab\tbed", "back\\slash", "ünïcode-点"]
     now = time.time()
     batch = [fix(cid, t=now - 10 + i, lon=104.07 + i * 1e-5) for i, cid in enumerate(ids)]
     assert client.post("/api/mobile/v1/locations", headers=headers, json={"fixes": batch}).status_code == 200

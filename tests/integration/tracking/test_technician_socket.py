@@ -179,3 +179,12 @@ def test_a_mock_or_inaccurate_fix_never_becomes_the_check_in_position(app, techn
         position = checkin_position(tid)
         assert (position["lon"], position["lat"]) == (104.10, 30.70)
         assert checkin_position(tid, max_age_s=10) is None  # too old to check in with
+
+
+def test_location_messages_are_rate_limited_per_connection():
+    from mobile_api.sockets import MESSAGE_BURST, MESSAGES_PER_S, _within_rate
+
+    environ = {}
+    assert all(_within_rate(environ, now=100.0) for _ in range(MESSAGE_BURST))
+    assert not _within_rate(environ, now=100.0)
+    assert _within_rate(environ, now=100.0 + 1 / MESSAGES_PER_S)

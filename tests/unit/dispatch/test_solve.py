@@ -99,3 +99,21 @@ def test_replan_keeps_pinned_stops_and_takes_the_urgent_order():
     kept = [i for i in after.route(busy.technician_id).order_ids if i in pins]
     assert kept == list(pins)
     assert "new" in after.assignments
+
+
+def test_no_technicians_leaves_every_order_unassigned_without_crashing():
+    from dispatch import Order, Problem, solve
+    from geo.travel import StraightLineProvider
+
+    problem = Problem.from_coords([], [Order(id="o1", location=(104.0, 30.6))], StraightLineProvider())
+    plan = solve(problem, time_limit=1)
+    assert [(u.order_id, u.reason) for u in plan.unassigned] == [("o1", "no_eligible_technician")]
+
+
+def test_no_orders_gives_empty_routes():
+    from dispatch import Problem, Technician, solve
+    from geo.travel import StraightLineProvider
+
+    problem = Problem.from_coords([Technician(id="t1", start=(104.0, 30.6))], [], StraightLineProvider())
+    plan = solve(problem, time_limit=1)
+    assert [r.stops for r in plan.routes] == [()] and plan.unassigned == ()

@@ -182,9 +182,7 @@ def test_three_position_ring():
 def test_unclosed_ring():
     err = error_of(polygon([*SHELL[:-1], [116.0, 39.5]]))
     assert err.path == "coordinates[0]"
-    assert err.message == (
-        "ring is not closed: first position [116.0, 39.0] differs from last [116.0, 39.5]"
-    )
+    assert err.message == ("ring is not closed: first position [116.0, 39.0] differs from last [116.0, 39.5]")
 
 
 def test_range_errors_come_before_ring_errors():
