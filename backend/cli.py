@@ -76,8 +76,11 @@ def tracking_writer(consumer, batch):
 @click.option("--minutes", default=10.0, show_default=True, help="how long to run")
 @click.option("--interval", default=5.0, show_default=True, help="seconds between fixes")
 @click.option("--url", default=None, help="web process to connect to (default PUBLIC_BASE_URL)")
-def simulate(count, minutes, interval, url):
-    """Drive N demo technicians over Socket.IO: on shift, moving between sites, reporting status."""
+@click.option("--orders-per-minute", default=0.0, show_default=True, help="grab orders the demo client posts")
+def simulate(count, minutes, interval, url, orders_per_minute):
+    """Drive N demo technicians over Socket.IO: on shift, moving between sites, grabbing the demo
+    client's orders, checking in and delivering."""
     from backend import simulator
 
-    simulator.run(count, minutes, interval, url or current_app.config["PUBLIC_BASE_URL"])
+    url = url or current_app.config["PUBLIC_BASE_URL"]
+    simulator.run(count, minutes, interval, url, orders_per_minute=orders_per_minute)

@@ -154,8 +154,18 @@ def token_for(user_id: int, minutes: float) -> str:
 # --- running ---------------------------------------------------------------------------------
 
 
-def run(count: int, minutes: float, interval: float, url: str, seed: int = 1, dwell_s=DWELL_S) -> dict:
-    """Run `count` technicians for `minutes`; returns totals (fixes sent and acknowledged, order steps)."""
+def run(
+    count: int,
+    minutes: float,
+    interval: float,
+    url: str,
+    seed: int = 1,
+    dwell_s=DWELL_S,
+    orders_per_minute: float = 0.0,
+    client_login: tuple[str, str] | None = None,
+) -> dict:
+    """Run `count` technicians for `minutes`, with the demo client posting `orders_per_minute`
+    work orders; returns totals (fixes sent and acknowledged, order steps)."""
     people = [p for p in demo_technicians(count) if len(p["sites"]) >= 2]
     if not people:
         raise RuntimeError("no demo technicians with sites: run `flask seed-demo` first")
@@ -178,6 +188,9 @@ def run(count: int, minutes: float, interval: float, url: str, seed: int = 1, dw
             index * interval / len(people),
         )
         threads.append(threading.Thread(target=_drive, args=args, daemon=True))
+    if orders_per_minute > 0:
+        client = DemoClient(url, orders_per_minute, random.Random(seed), totals, lock, client_login)
+        threads.append(threading.Thread(target=client.run, args=(stop_at,), daemon=True))
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -288,3 +301,61 @@ class Work:
     def _count(self, what: str) -> None:
         with self.lock:
             self.totals[what] = self.totals.get(what, 0) + 1
+
+
+class DemoClient:
+    """The demo telecom client posting grab orders at its sites through the order API, so the
+    virtual technicians have work to claim (its sites lie in their districts)."""
+
+    def __init__(self, url: str, per_minute: float, rng: random.Random, totals: dict, lock, login=None):
+        import requests
+
+        from backend.seed.demo_city import DEMO_CLIENT_EMAIL, DEMO_PASSWORD
+
+        self.http = requests.Session()
+        self.base = f"{url}/api/v1"
+        self.period_s = 60.0 / per_minute
+        self.rng, self.totals, self.lock = rng, totals, lock
+        self.login = login or (DEMO_CLIENT_EMAIL, DEMO_PASSWORD)
+
+    def run(self, stop_at: float) -> None:
+        try:
+            self._sign_in()
+            sites = self._site_codes()
+        except (OSError, ValueError, KeyError):
+            log.exception("demo client could not start; no orders will be posted")
+            return
+        while sites and time.time() < stop_at:
+            self._post_order(self.rng.choice(sites))
+            time.sleep(min(self.period_s, max(0.0, stop_at - time.time())))
+
+    def _sign_in(self) -> None:
+        body = dict(zip(("email", "password"), self.login, strict=True))
+        response = self.http.post(f"{self.base}/auth/login", json=body, timeout=10)
+        response.raise_for_status()
+        self.http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
+
+    def _site_codes(self) -> list[str]:
+        response = self.http.get(f"{self.base}/sites", params={"limit": 100}, timeout=10)
+        response.raise_for_status()
+        return [site["code"] for site in response.json()["items"]]
+
+    def _post_order(self, site_code: str) -> None:
+        body = {
+            "client_ref": f"SIM-{time.time_ns()}",
+            "kind": "dispatch",
+            "dispatch_mode": "grab",
+            "site_code": site_code,
+            "priority": "urgent" if self.rng.random() < 0.1 else "normal",
+            "standard_duration_min": 30,
+            "work_type": "inspection",
+            "description": "simulated routine site inspection",
+            "publish": True,
+        }
+        try:
+            posted = self.http.post(f"{self.base}/orders", json=body, timeout=10).status_code == 201
+        except OSError:
+            posted = False
+        with self.lock:
+            key = "orders_posted" if posted else "orders_refused"
+            self.totals[key] = self.totals.get(key, 0) + 1

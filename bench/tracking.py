@@ -55,7 +55,7 @@ def _prepare(count):
     from shapely.geometry import box
 
     from backend.extensions import db
-    from backend.models import LocationConsent, Region, Technician, TechnicianProfile, TechnicianRegion, User
+    from backend.models import Region, Technician, TechnicianProfile, TechnicianRegion, User
     from backend.seed.demo_city import ensure_platform_user
     from backend.services import tracking_state
     from backend.services.places import set_region_geometry
@@ -77,16 +77,29 @@ def _prepare(count):
             db.session.flush()
             db.session.add(TechnicianProfile(technician_id=technician.id, status="approved"))
             db.session.add(TechnicianRegion(technician_id=technician.id, region_id=region.id, state="active"))
-            db.session.add(LocationConsent(technician_id=technician.id, notice_version="bench"))
         ids.append((db.session.query(Technician).filter_by(user_id=user.id).one().id, user.id))
     db.session.commit()
     for tid, _ in ids:
+        tracking_state.grant_consent(tid, device="bench")
         tracking_state.rebuild(tid)
         tracking_state.set_status(tid, "on_shift")
     db.session.commit()
     admin = ensure_platform_user("bench-admin@gridwork.demo", "Bench admin", "bench-password-123", "platform_admin")
     tokens = {tid: create_access_token(str(uid), additional_claims={"role": "technician"}) for tid, uid in ids}
     return tokens, create_access_token(str(admin.id), additional_claims={"role": "platform_admin"})
+
+
+def retire(technician_ids):
+    """Bench technicians leave the live map and the simulator's pick when the run ends."""
+    from backend.app import create_app
+    from backend.extensions import db
+    from backend.services import tracking_state
+
+    with create_app().app_context():
+        for tid in technician_ids:
+            tracking_state.set_status(tid, "off_shift")
+            tracking_state.withdraw_consent(tid)
+        db.session.commit()
 
 
 def count_persisted(run_id):
@@ -126,12 +139,16 @@ def start_process(name, console_interval_ms, **env):
     )
 
 
-def start_service(web_processes, console_interval_ms):
+def start_service(web_processes, console_interval_ms, technicians):
     """Web processes on free ports and one writer: ({name: Popen}, [urls])."""
     processes, urls = {}, []
+    # gunicorn's gevent worker refuses connections past worker_connections: room for every phone.
+    connections = str(max(2000, technicians // web_processes + 500))
     for index in range(web_processes):
         port = free_port()
-        processes[f"web{index + 1}"] = start_process("web", console_interval_ms, PORT=str(port))
+        processes[f"web{index + 1}"] = start_process(
+            "web", console_interval_ms, PORT=str(port), WEB_CONNECTIONS=connections
+        )
         urls.append(f"http://127.0.0.1:{port}")
     processes["tracker"] = start_process("tracker", console_interval_ms)
     for name, url in zip(processes, urls, strict=False):
@@ -268,10 +285,13 @@ def percentile(values, q):
 
 def run(args):
     tokens, admin_token = prepare(args.technicians)
-    processes, urls = ({}, [args.url]) if args.url else start_service(args.web_processes, args.console_interval_ms)
+    processes, urls = (
+        ({}, [args.url]) if args.url else start_service(args.web_processes, args.console_interval_ms, args.technicians)
+    )
     try:
         return measure(args, tokens, admin_token, processes, urls)
     finally:
+        retire(tokens)
         for process in processes.values():
             stop(process)
 

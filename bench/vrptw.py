@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 from datetime import timedelta
@@ -33,6 +34,7 @@ def ours(inst: Instance, args) -> list[list[int]]:
         gls_lambda=args.gls_lambda,
         warm_start=args.warm,
         warm_start_share=args.share,
+        search_workers=args.workers,
     )
     plan = solve(to_problem(inst), params, seed=args.seed, time_limit=args.seconds)
     return [[int(i) for i in r.order_ids] for r in plan.routes if r.stops]
@@ -151,6 +153,12 @@ def parse_args(argv: list[str] | None = None):
     ap.add_argument("--gls-lambda", type=float, default=0.1)
     ap.add_argument("--warm", default="pyvrp", help="'pyvrp' or 'none'")
     ap.add_argument("--share", type=float, default=0.95, help="time share of the warm start")
+    ap.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="parallel HGS searches (processes) for the warm start; default: both cores",
+    )
     args = ap.parse_args(argv)
     args.warm = None if args.warm == "none" else args.warm
     return args

@@ -80,8 +80,9 @@ class Params:
     :mod:`dispatch.construct`: fast on city-sized days, where OR-Tools' own insertion
     heuristics take minutes), ``"pyvrp"`` (PyVRP's HGS when the problem fits its model, see
     :mod:`dispatch.warmstart`, spending ``warm_start_share`` of the time; falls back to
-    ``first_solution``), ``"vroom"`` (VROOM, see :mod:`dispatch.vroom_start`, same share),
-    or None (OR-Tools' ``first_solution`` strategy). Problems with more than
+    ``first_solution``; ``search_workers`` > 1 runs that many HGS searches with different
+    seeds in parallel processes and starts from the cheapest), ``"vroom"`` (VROOM, see
+    :mod:`dispatch.vroom_start`, same share), or None (OR-Tools' ``first_solution`` strategy). Problems with more than
     ``parts_above`` orders are solved in parts of about ``part_size`` technicians
     (:mod:`dispatch.decompose`); ``part_size=None`` keeps one model.
     """
@@ -93,6 +94,7 @@ class Params:
     solution_limit: int | None = None
     warm_start: str | None = "greedy"
     warm_start_share: float = 0.95
+    search_workers: int = 1
     log_search: bool = False
     part_size: int | None = 20
     parts_above: int = 500

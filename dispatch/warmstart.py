@@ -8,6 +8,8 @@ for instances up to a few hundred places (the benchmarks); larger ones return No
 
 from __future__ import annotations
 
+import math
+import multiprocessing
 from collections import defaultdict
 
 import numpy as np
@@ -38,8 +40,33 @@ def pyvrp_routes(problem: Problem, params: Params, seed: int, seconds: float):
     if not fits(problem) or seconds <= 0:
         return None
     model, types = _model(problem, params)
+    return _routes(problem, _best_search(model, seed, seconds, params.search_workers), types)
+
+
+def _best_search(model, seed: int, seconds: float, workers: int) -> list[tuple[int, list[int]]]:
+    """The cheapest of ``workers`` HGS runs with seeds seed, seed + 1, ...: independent
+    restarts are how HGS can use more than one core. With several, each run is a forked process."""
+    if workers <= 1:
+        return _search(model, seed, seconds)[1]
+    global _FORKED_MODEL
+    _FORKED_MODEL = model  # forked children read it from memory; only seeds and routes are pickled
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        results = pool.starmap(_search_forked, [(seed + k, seconds) for k in range(workers)])
+    return min(results, key=lambda cost_routes: cost_routes[0])[1]
+
+
+_FORKED_MODEL = None
+
+
+def _search_forked(seed: int, seconds: float):
+    return _search(_FORKED_MODEL, seed, seconds)
+
+
+def _search(model, seed: int, seconds: float) -> tuple[float, list[tuple[int, list[int]]]]:
+    """(cost, [(vehicle type, client indices)]) of one HGS run; infeasible costs infinity."""
     result = model.solve(MaxRuntime(seconds), seed=seed, display=False)
-    return _routes(problem, result.best, types)
+    routes = [(route.vehicle_type(), [a.idx for a in route if a.is_client()]) for route in result.best.routes()]
+    return (result.cost() if result.is_feasible() else math.inf), routes
 
 
 def _model(problem: Problem, params: Params):
@@ -115,10 +142,10 @@ def _edges(m, problem: Problem, locs, used, policy) -> None:
             m.add_edge(locs[pa], locs[pb], int(cost[a, b]), int(sec[a, b]))
 
 
-def _routes(problem: Problem, solution, types: list[list[str]]):
+def _routes(problem: Problem, routes: list[tuple[int, list[int]]], types: list[list[str]]):
     free = [list(ids) for ids in types]
     by_tech: dict[str, list[str]] = {}
-    for route in solution.routes():
-        tech = free[route.vehicle_type()].pop(0)
-        by_tech[tech] = [problem.orders[a.idx].id for a in route if a.is_client()]
+    for vehicle_type, clients in routes:
+        tech = free[vehicle_type].pop(0)
+        by_tech[tech] = [problem.orders[i].id for i in clients]
     return [by_tech.get(t.id, []) for t in problem.technicians]

@@ -29,6 +29,7 @@ DISTRICTS = (  # code, name, compass sector (degrees), region coefficient
 )
 GRID_DEG = 0.02  # about 2 km
 DEMO_PASSWORD = "gridwork-demo"
+DEMO_CLIENT_EMAIL = "urban@sc-tower.demo"  # the client whose orders `flask simulate` posts
 DEMO_USERS = (  # email, name, role, org key
     ("admin@gridwork.demo", "Platform Admin", "platform_admin", "platform"),
     ("dispatcher@gridwork.demo", "Li Dispatcher", "dispatcher", "platform"),

@@ -59,3 +59,25 @@ def test_a_simulated_technician_grabs_checks_in_and_delivers(app, client, world,
     assert totals["claimed"] == 1 and totals["checked_in"] == 1 and totals["delivered"] == 1, totals
     final = client.get(f"/api/v1/orders/{order['id']}", headers=world["x1_admin"]).get_json()
     assert final["status"] == "delivered" and final["technician_id"] == world["tech_a"]
+
+
+def test_the_demo_client_posts_orders_that_technicians_take(app, client, factory, world, live_server):  # noqa: F811
+    from tests.factories import PASSWORD
+
+    factory.user("client_admin", org_id=world["y"], email="sim-client@example.test")  # Y's site is in A
+    assert client.put("/api/mobile/v1/me/location-consent", headers=world["tech_a_h"], json={}).status_code == 200
+    with app.app_context():
+        totals = simulator.run(
+            1,
+            minutes=0.15,
+            interval=0.5,
+            url=live_server,
+            dwell_s=(1.0, 1.0),
+            orders_per_minute=20,
+            client_login=("sim-client@example.test", PASSWORD),
+        )
+    assert totals["orders_posted"] >= 2 and "orders_refused" not in totals, totals
+    assert totals["claimed"] >= 1 and totals["delivered"] >= 1, totals
+    orders = client.get("/api/v1/orders", headers=world["y_admin"]).get_json()["items"]
+    assert len(orders) == totals["orders_posted"]
+    assert any(o["status"] == "delivered" and o["technician_id"] == world["tech_a"] for o in orders)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from dispatch import DISTANCE, Order, Params, Problem, Technician, TimeWindow, solve
 from dispatch.construct import greedy_routes, repair
 from geo.travel import TravelMatrix
@@ -33,7 +35,8 @@ def test_vroom_start_gives_a_feasible_plan():
     assert plan.assignments["o0"] == "t0"
 
 
-def test_pyvrp_start_on_a_small_vrptw():
+@pytest.mark.parametrize("workers", [1, 2])  # 2: parallel seeded searches in forked processes
+def test_pyvrp_start_on_a_small_vrptw(workers):
     rnd = random.Random(2)
     xs = [(rnd.uniform(0, 50), rnd.uniform(0, 50)) for _ in range(16)]
     sec = [[round(((a[0] - b[0]) ** 2 + (a[1] - b[1]) ** 2) ** 0.5 * MIN) for b in xs] for a in xs]
@@ -49,7 +52,8 @@ def test_pyvrp_start_on_a_small_vrptw():
         for i in range(1, 16)
     ]
     problem = Problem(techs, orders, TravelMatrix(sec, sec), points=xs)
-    plan = solve(problem, Params(policy=DISTANCE, warm_start="pyvrp", warm_start_share=0.7), seed=1, time_limit=1.0)
+    params = Params(policy=DISTANCE, warm_start="pyvrp", warm_start_share=0.7, search_workers=workers)
+    plan = solve(problem, params, seed=1, time_limit=1.0)
     assert check_plan(problem, plan) == [] and not plan.unassigned
 
 
