@@ -207,7 +207,9 @@ def _number(text):
 def list_orders(query):
     """Orders of the caller's organizations, filtered by status, kind, region, site, dates."""
     stmt = svc.visible_orders()
-    for key in ("status", "kind", "site_id", "org_id"):
+    if query.get("status"):
+        stmt = stmt.where(Order.status.in_(query["status"]))
+    for key in ("kind", "site_id", "org_id"):
         if key in query:
             stmt = stmt.where(getattr(Order, key) == query[key])
     if "region_id" in query:  # the region and everything inside it

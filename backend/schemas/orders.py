@@ -66,7 +66,10 @@ class OrderImportIn(Schema):
 
 
 class OrderQuery(PageQuery):
-    status = fields.String(validate=validators.OneOf(ORDER_STATES))
+    status = fields.DelimitedList(
+        fields.String(validate=validators.OneOf(ORDER_STATES)),
+        metadata={"description": "one state or several, comma-separated (open work: published,offered,...)"},
+    )
     kind = fields.String(validate=validators.OneOf(ORDER_KINDS))
     region_id = fields.Integer()
     site_id = fields.Integer()

@@ -123,11 +123,13 @@
     }
   }
 
+  const OPEN_STATES = "published,offered,assigned,accepted,en_route,on_site";
+
   async function drawOrders() {
     // Orders come from the order API when it exists; without it the list stays empty.
     let orders = [];
     try {
-      orders = await pages("/api/v1/orders?status=published", "items", 200, 1000);
+      orders = await pages(`/api/v1/orders?status=${OPEN_STATES}`, "items", 200, 1000);
     } catch (error) {
       $("order-count").textContent = "n/a";
       return;
@@ -139,7 +141,7 @@
 
   function orderItem(order) {
     const li = document.createElement("li");
-    li.textContent = `#${order.id} ${order.kind} · P${order.priority} · ${order.status}`;
+    li.textContent = `#${order.id} ${order.kind} · ${order.priority} · ${order.status}`;
     if (order.location && order.location.coordinates) {
       const [lon, lat] = order.location.coordinates;
       const icon = L.divIcon({ className: "", html: `<div class="order-marker p-${order.priority}"></div>`, iconSize: [10, 10] });

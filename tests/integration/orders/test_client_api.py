@@ -106,6 +106,22 @@ def test_list_filters_and_cursor(client, world):
     assert future.get_json()["items"] == []
 
 
+def test_list_filters_by_several_states(client, world):
+    drafts = [create(client, world["x1_admin"])["id"] for _ in range(2)]
+    published = create(client, world["x1_admin"], publish=True)["id"]
+    cancelled = create(client, world["x1_admin"])["id"]
+    client.post(f"{API}/orders/{cancelled}/cancel", headers=world["x1_admin"], json={"reason": "not needed"})
+
+    def ids(status):
+        items = client.get(f"{API}/orders?status={status}", headers=world["x1_admin"]).get_json()["items"]
+        return [o["id"] for o in items]
+
+    assert ids("published") == [published]
+    assert ids("created,published") == [*drafts, published]
+    bad = client.get(f"{API}/orders?status=published,nonsense", headers=world["x1_admin"])
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "status.1"  # the second state
+
+
 def test_cancel_needs_a_reason_and_an_allowed_state(client, world):
     order = create(client, world["x1_admin"])
     url = f"{API}/orders/{order['id']}/cancel"
