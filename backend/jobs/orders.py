@@ -16,7 +16,7 @@ from backend.jobs import job
 from backend.models import IdempotencyKey, Order, OrderOffer
 from backend.models.base import utcnow
 from backend.services import orders_assign as assign
-from backend.services.orders_notify import CONSOLE_NS, STAFF_ROOM, after_commit, emit, queue_webhooks
+from backend.services.orders_notify import queue_webhooks, to_region_consoles
 from backend.services.orders_state import FINAL, UNASSIGNED, record, transition
 
 SYSTEM = ("system", None)
@@ -92,13 +92,7 @@ def _breach(order: Order) -> bool:
         data={"sla_deadline": order.sla_deadline.isoformat()},
     )
     queue_webhooks(order, "order.sla_breached")
-    after_commit(
-        emit,
-        "order_sla_breached",
-        {"order_id": order.id, "region_id": order.region_id},
-        room=STAFF_ROOM,
-        namespace=CONSOLE_NS,
-    )
+    to_region_consoles("order_sla_breached", {"order_id": order.id, "region_id": order.region_id}, order.region_id)
     return True
 
 

@@ -11,7 +11,7 @@ import dispatch
 from backend.extensions import db
 from backend.jobs import job
 from backend.models import RoutePlan
-from backend.realtime import CONSOLE, STAFF_ROOM, external_emitter
+from backend.realtime import emit_to_regions, external_emitter
 from backend.services.planning import build_problem, now_utc, previous_routes, store_plan
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,7 @@ def report(plan: RoutePlan, stage: str):
         "stage": stage,
         "stats": plan.stats or {},
     }
-    external_emitter().emit("plan_progress", payload, to=STAFF_ROOM, namespace=CONSOLE)
+    emit_to_regions("plan_progress", payload, [plan.region_id], external_emitter())
 
 
 def _fail(plan_id, message):

@@ -20,7 +20,7 @@ from backend.models import Order, OrderOffer, Region, Technician, TechnicianRegi
 from backend.models.base import utcnow
 from backend.services import orders_matching as matching
 from backend.services.orders import order_point
-from backend.services.orders_notify import to_technician
+from backend.services.orders_notify import offers_made, to_technician
 from backend.services.orders_state import record, transition
 from backend.services.workforce_eligibility import (
     Requirements,
@@ -69,6 +69,7 @@ def offer_to_online(order: Order, actor=SYSTEM) -> int:
     for technician_id in ids:
         offer = _upsert_offer(order.id, technician_id, "grab", None)
         to_technician(technician_id, "offer", offer_ref(offer, order))
+    offers_made(order, "grab", ids)
     return len(ids)
 
 
@@ -138,6 +139,7 @@ def assign_order(order_id: int, technician_id: int, actor=SYSTEM, *, timeout_s=N
     timeout = timeout_s or current_app.config["ORDER_ASSIGN_TIMEOUT_S"]
     offer = _upsert_offer(order.id, technician_id, "auto", utcnow() + timedelta(seconds=timeout))
     to_technician(technician_id, "assignment", offer_ref(offer, order))
+    offers_made(order, "auto", [technician_id])
     return order
 
 

@@ -19,7 +19,6 @@ from backend.tenancy import org_ancestor_ids
 
 TECHNICIAN_NS = "/technician"
 CONSOLE_NS = "/console"
-STAFF_ROOM = "staff"
 _KEY = "gridwork_after_commit"
 log = logging.getLogger(__name__)
 
@@ -57,6 +56,21 @@ def to_technician(technician_id, event_name, data):
     after_commit(emit, event_name, data, room=f"tech:{technician_id}", namespace=TECHNICIAN_NS)
 
 
+def to_region_consoles(event_name, data, region_id):
+    """A console event for the dispatchers of that region (and the regions around it that
+    contain it) and platform admins; an order without a region reaches admins only."""
+    from backend.realtime import region_rooms
+
+    rooms = region_rooms([region_id] if region_id is not None else [])
+    after_commit(emit, event_name, data, room=rooms, namespace=CONSOLE_NS)
+
+
+def offers_made(order, mode, technician_ids):
+    """Tell the region's consoles who was offered (grab) or assigned (auto) an order."""
+    data = {"order_id": order.id, "region_id": order.region_id, "mode": mode, "technician_ids": list(technician_ids)}
+    to_region_consoles("order_offered", data, order.region_id)
+
+
 def status_changed(order, from_status):
     """Tell the console and the client's webhook endpoints that an order changed state."""
     data = {
@@ -67,7 +81,7 @@ def status_changed(order, from_status):
         "to": order.status,
         "technician_id": order.technician_id,
     }
-    after_commit(emit, "order_status", data, room=STAFF_ROOM, namespace=CONSOLE_NS)
+    to_region_consoles("order_status", data, order.region_id)
     queue_webhooks(order, f"order.{order.status}")
 
 

@@ -160,17 +160,46 @@ def test_assign_order_checks_eligibility_and_capacity(app, client, world):
     assert client.get(f"{MOBILE}/orders/{order['id']}", headers=world["tech_a_h"]).get_json()["status"] == "assigned"
 
 
-def test_the_console_hears_every_state_change(app, client, world, factory):
-    console = socketio.test_client(app, namespace="/console", auth={"token": factory.token(factory.user("dispatcher"))})
+def _region_console(app, client, world, factory, region_id):
+    """A console of a dispatcher who manages region_id."""
+    user = factory.user("dispatcher")
+    body = {"region_ids": [region_id]}
+    assert client.put(f"{CONSOLE}/dispatchers/{user}/regions", headers=world["admin"], json=body).status_code == 200
+    console = socketio.test_client(app, namespace="/console", auth={"token": factory.token(user)})
     assert console.is_connected("/console")
+    return console
+
+
+def _heard(console, name):
+    return [e["args"][0] for e in console.get_received("/console") if e["name"] == name]
+
+
+def test_the_regions_consoles_hear_every_state_change_and_others_do_not(app, client, world, factory):
+    city_console = _region_console(app, client, world, factory, world["city"])  # the order is in A, inside
+    b_console = _region_console(app, client, world, factory, world["b"])
     order = create(client, world["x1_admin"], publish=True)
     act(client, world["x1_admin"], f"{API}/orders/{order['id']}/cancel", reason="no longer needed")
-    changes = [e["args"][0] for e in console.get_received("/console") if e["name"] == "order_status"]
+    changes = _heard(city_console, "order_status")
     assert [(c["order_id"], c["from"], c["to"]) for c in changes] == [
         (order["id"], "created", "published"),
         (order["id"], "published", "cancelled"),
     ]
-    console.disconnect(namespace="/console")
+    assert b_console.get_received("/console") == []
+
+
+def test_the_regions_consoles_see_who_was_offered_an_order(app, client, world, factory):
+    a_console = _region_console(app, client, world, factory, world["a"])
+    b_console = _region_console(app, client, world, factory, world["b"])
+    online(app, world["tech_a"], world["tech_b"])
+    order = create(client, world["x1_admin"], publish=True)
+    [offer] = _heard(a_console, "order_offered")
+    assert offer == {
+        "order_id": order["id"],
+        "region_id": world["a"],
+        "mode": "grab",
+        "technician_ids": [world["tech_a"]],
+    }
+    assert _heard(b_console, "order_offered") == []
 
 
 def test_clients_may_grant_order_scopes_to_api_keys(client, world):

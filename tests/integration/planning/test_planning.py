@@ -306,7 +306,14 @@ def test_consoles_follow_plan_progress_live(app, client, factory, city, live_ser
     events = []
     console = socketio.Client()
     console.on("plan_progress", events.append, namespace=CONSOLE)
-    token = factory.token(factory.user("dispatcher"))
+    dispatcher = factory.user("dispatcher")
+    admin_headers = factory.headers(factory.user("platform_admin"))
+    body = {"region_ids": [city["region"]]}
+    assert (
+        client.put(f"/api/console/v1/dispatchers/{dispatcher}/regions", headers=admin_headers, json=body).status_code
+        == 200
+    )
+    token = factory.token(dispatcher)
     console.connect(live_server, namespaces=[CONSOLE], auth={"token": token}, transports=["websocket"])
     try:
         plan_id = start_plan(client, city["staff"], city["region"])
