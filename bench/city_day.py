@@ -96,7 +96,7 @@ def generate(seed: int, n_techs: int, n_orders: int) -> Problem:
 
 def ours(problem: Problem, args, start: str = "greedy") -> dict[str, list[str]]:
     """Our optimizer under the urgent-first policy, from a greedy or a VROOM start."""
-    params = Params(warm_start=start, warm_start_share=args.share)
+    params = Params(warm_start=start, warm_start_share=args.share, search_workers=args.workers)
     plan = solve(problem, params, seed=args.seed, time_limit=args.seconds)
     return {r.technician_id: r.order_ids for r in plan.routes}
 
@@ -134,7 +134,7 @@ def vroom_routes(problem: Problem, args) -> dict[str, list[str]]:
                 time_windows=vroom_windows(o),
             )
         )
-    sol = inp.solve(exploration_level=5, nb_threads=1, timeout=timedelta(seconds=args.seconds))
+    sol = inp.solve(exploration_level=5, nb_threads=args.workers, timeout=timedelta(seconds=args.seconds))
     jobs = sol.routes[sol.routes["type"] == "job"]
     routes = {t.id: [] for t in problem.technicians}
     for _, row in jobs.iterrows():
@@ -229,6 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--techs", type=int, default=200)
     ap.add_argument("--orders", type=int, default=2000)
     ap.add_argument("--share", type=float, default=0.5, help="time share of the VROOM start")
+    ap.add_argument("--workers", type=int, default=1, help="parts solved side by side (processes)")
     ap.add_argument("--only", default="gridwork,gridwork+vroom-start,vroom")
     args = ap.parse_args(argv)
     began = perf_counter()

@@ -4,11 +4,13 @@ OR-Tools' local search barely moves on a whole city (2,000 orders, 200 technicia
 few accepted moves a minute). Groups of about ``Params.part_size`` technicians, formed
 around far-apart homes, each get their own model: the orders the start put on their
 routes, plus the unplaced orders whose nearest eligible technician is in the group. Each
-part gets an equal share of the time; orders cannot move between parts.
+part gets an equal share of the time (parts run side by side with ``search_workers`` > 1);
+orders cannot move between parts.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from dataclasses import replace
 from time import perf_counter
@@ -37,17 +39,52 @@ def solve_in_parts(problem: Problem, params: Params, seed: int, time_limit: floa
     sec = np.asarray(problem.matrix.seconds, dtype=np.int64)
     groups = tech_groups(problem, sec, -(-len(problem.technicians) // params.part_size))
     parts = _orders_per_group(problem, sec, groups, routes)
+    jobs = [
+        (subproblem(problem, sec, techs, orders), [routes[k] for k in techs])
+        for techs, orders in zip(groups, parts, strict=True)
+    ]
+    left = time_limit - (perf_counter() - began)
+    if params.search_workers > 1:
+        plans = _in_parallel(jobs, params, seed, left, search)
+    else:
+        plans = _in_turn(jobs, params, seed, left, search)
     by_tech, objective, statuses = {}, 0, set()
-    for g, (techs, orders) in enumerate(zip(groups, parts, strict=True)):
-        left = (time_limit - (perf_counter() - began)) / (len(groups) - g)
-        sub = subproblem(problem, sec, techs, orders)
-        plan = search(sub, params, seed, left, [routes[k] for k in techs], perf_counter())
+    for plan in plans:
         by_tech.update({r.technician_id: r for r in plan.routes})
         objective += max(plan.objective, 0)
         statuses.add(plan.status)
     merged = tuple(by_tech[t.id] for t in problem.technicians if t.id in by_tech)
     status = "ROUTING_SUCCESS" if statuses == {"ROUTING_SUCCESS"} else ",".join(sorted(statuses))
     return Plan(merged, explain(problem, merged), objective, status, perf_counter() - began)
+
+
+def _in_turn(jobs, params: Params, seed: int, time_limit: float, search: Callable) -> list[Plan]:
+    """One part after another; a part that stops early leaves its time to the rest."""
+    began, plans = perf_counter(), []
+    for k, (sub, start) in enumerate(jobs):
+        left = (time_limit - (perf_counter() - began)) / (len(jobs) - k)
+        plans.append(search(sub, params, seed, left, start, perf_counter()))
+    return plans
+
+
+def _in_parallel(jobs, params: Params, seed: int, time_limit: float, search: Callable) -> list[Plan]:
+    """Parts spread over ``params.search_workers`` forked processes, each with an equal share
+    of the workers' time: with two cores, every part searches twice as long."""
+    rounds = -(-len(jobs) // params.search_workers)
+    per_part = time_limit / rounds
+    global _FORKED
+    _FORKED = (jobs, params, seed, per_part, search)  # read from memory by the forked children
+    with multiprocessing.get_context("fork").Pool(params.search_workers) as pool:
+        return pool.map(_solve_forked_part, range(len(jobs)), chunksize=1)
+
+
+_FORKED = None
+
+
+def _solve_forked_part(k: int) -> Plan:
+    jobs, params, seed, per_part, search = _FORKED
+    sub, start = jobs[k]
+    return search(sub, params, seed, per_part, start, perf_counter())
 
 
 def tech_groups(problem: Problem, sec: np.ndarray, k: int) -> list[list[int]]:

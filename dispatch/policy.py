@@ -80,11 +80,13 @@ class Params:
     :mod:`dispatch.construct`: fast on city-sized days, where OR-Tools' own insertion
     heuristics take minutes), ``"pyvrp"`` (PyVRP's HGS when the problem fits its model, see
     :mod:`dispatch.warmstart`, spending ``warm_start_share`` of the time; falls back to
-    ``first_solution``; ``search_workers`` > 1 runs that many HGS searches with different
-    seeds in parallel processes and starts from the cheapest), ``"vroom"`` (VROOM, see
-    :mod:`dispatch.vroom_start`, same share), or None (OR-Tools' ``first_solution`` strategy). Problems with more than
+    ``first_solution``), ``"vroom"`` (VROOM, see :mod:`dispatch.vroom_start`, same share),
+    or None (OR-Tools' ``first_solution`` strategy). Problems with more than
     ``parts_above`` orders are solved in parts of about ``part_size`` technicians
     (:mod:`dispatch.decompose`); ``part_size=None`` keeps one model.
+    ``search_workers`` is how many cores to use: that many PyVRP searches with different
+    seeds (the cheapest start wins), VROOM threads, or parts solved side by side in forked
+    processes. 1 keeps everything in the calling process.
     """
 
     policy: Policy = URGENT_FIRST

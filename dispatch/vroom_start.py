@@ -45,7 +45,7 @@ def vroom_routes(problem: Problem, params: Params, seconds: float) -> list[list[
                 time_windows=_windows(vroom, o),
             )
         )
-    sol = inp.solve(exploration_level=5, nb_threads=1, timeout=timedelta(seconds=max(0.1, seconds)))
+    sol = inp.solve(exploration_level=5, nb_threads=params.search_workers, timeout=timedelta(seconds=max(0.1, seconds)))
     return _routes(problem, sol)
 
 

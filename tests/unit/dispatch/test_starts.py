@@ -57,9 +57,10 @@ def test_pyvrp_start_on_a_small_vrptw(workers):
     assert check_plan(problem, plan) == [] and not plan.unassigned
 
 
-def test_big_days_are_solved_in_parts_and_stay_feasible():
+@pytest.mark.parametrize("workers", [1, 2])  # 2: parts solved side by side in forked processes
+def test_big_days_are_solved_in_parts_and_stay_feasible(workers):
     problem = city(5, n_orders=40, n_techs=6)
-    params = Params(part_size=2, parts_above=10)  # three parts of two technicians
+    params = Params(part_size=2, parts_above=10, search_workers=workers)  # three parts of two technicians
     plan = solve(problem, params, seed=1, time_limit=1.0)
     assert check_plan(problem, plan) == []
     assert [r.technician_id for r in plan.routes] == [t.id for t in problem.technicians]
