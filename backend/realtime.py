@@ -28,6 +28,7 @@ from backend.extensions import db, socketio
 from backend.models import User
 
 CONSOLE = "/console"
+TECHNICIAN = "/technician"  # the phones' namespace (mobile_api/sockets.py)
 STAFF_ROOM = "staff"
 ALL_REGIONS_ROOM = "regions:all"
 log = logging.getLogger(__name__)

@@ -21,9 +21,9 @@ from flask_jwt_extended import create_access_token
 from sqlalchemy import text
 
 from backend.extensions import db
+from backend.realtime import TECHNICIAN
 from geo.distance import destination_point, haversine_m
 
-TECHNICIAN_NS = "/technician"
 SPEED_MPS = (6.0, 12.0)  # e-bike to car in city traffic
 DWELL_S = (90, 240)
 log = logging.getLogger(__name__)
@@ -206,9 +206,9 @@ def _drive(walker: Walker, token: str, url: str, interval: float, stop_at: float
     run_id = f"{int(time.time()):x}"
     try:
         _connect(client, url, token, stop_at)
-        client.call("status", {"status": "on_shift"}, namespace=TECHNICIAN_NS, timeout=10)
+        client.call("status", {"status": "on_shift"}, namespace=TECHNICIAN, timeout=10)
         _loop(client, walker, run_id, interval, stop_at, totals, lock, Work(url, token, totals, lock))
-        client.call("status", {"status": "off_shift"}, namespace=TECHNICIAN_NS, timeout=10)
+        client.call("status", {"status": "off_shift"}, namespace=TECHNICIAN, timeout=10)
     except Exception:  # one failing phone must not stop the others
         log.exception("virtual technician %s stopped", walker.technician_id)
     finally:
@@ -220,7 +220,7 @@ def _connect(client, url, token, stop_at):
     while True:
         try:
             client.connect(
-                url, namespaces=[TECHNICIAN_NS], auth={"token": token}, transports=["websocket"], wait_timeout=20
+                url, namespaces=[TECHNICIAN], auth={"token": token}, transports=["websocket"], wait_timeout=20
             )
             return
         except socketio.exceptions.ConnectionError:
@@ -239,11 +239,11 @@ def _loop(client, walker, run_id, interval, stop_at, totals, lock, work):
         walker.step(now, now - last)
         last = now
         for status in walker.events:
-            client.call("status", {"status": status}, namespace=TECHNICIAN_NS, timeout=10)
+            client.call("status", {"status": status}, namespace=TECHNICIAN, timeout=10)
             if status == "on_site":
                 work.check_in(walker)
         walker.events.clear()
-        ack = client.call("location", walker.fix(seq, run_id, now), namespace=TECHNICIAN_NS, timeout=10)
+        ack = client.call("location", walker.fix(seq, run_id, now), namespace=TECHNICIAN, timeout=10)
         seq += 1
         with lock:
             totals["sent"] += 1
@@ -282,25 +282,27 @@ class Work:
             if order.get("location") and self._post(f"/orders/{order['id']}/claim"):
                 self._post(f"/orders/{order['id']}/en-route")
                 walker.take(order["id"], tuple(order["location"]["coordinates"]))
-                self._count("claimed")
+                tally(self.totals, self.lock, "claimed")
                 return
 
     def check_in(self, walker: Walker) -> None:
         if walker.job and not walker.job["checked_in"] and walker.position == walker.job["site"]:
             fix = {"location": list(walker.position), "accuracy_m": 8.0, "is_mock": False}
             walker.job["checked_in"] = self._post(f"/orders/{walker.job['id']}/check-in", **fix) is not None
-            self._count("checked_in" if walker.job["checked_in"] else "check_in_refused")
+            tally(self.totals, self.lock, "checked_in" if walker.job["checked_in"] else "check_in_refused")
 
     def finish(self, walker: Walker) -> None:
         if walker.job and walker.job["checked_in"]:
             note = "simulated technician: work done"
             delivered = self._post(f"/orders/{walker.job['id']}/deliver", notes=note, readings={"voltage_v": 53.5})
-            self._count("delivered" if delivered else "deliver_refused")
+            tally(self.totals, self.lock, "delivered" if delivered else "deliver_refused")
         walker.job = None if walker.status == "on_site" else walker.job
 
-    def _count(self, what: str) -> None:
-        with self.lock:
-            self.totals[what] = self.totals.get(what, 0) + 1
+
+def tally(totals: dict, lock, what: str) -> None:
+    """Count one more `what` in the run's totals (threads share them)."""
+    with lock:
+        totals[what] = totals.get(what, 0) + 1
 
 
 class DemoClient:
@@ -356,6 +358,4 @@ class DemoClient:
             posted = self.http.post(f"{self.base}/orders", json=body, timeout=10).status_code == 201
         except OSError:
             posted = False
-        with self.lock:
-            key = "orders_posted" if posted else "orders_refused"
-            self.totals[key] = self.totals.get(key, 0) + 1
+        tally(self.totals, self.lock, "orders_posted" if posted else "orders_refused")

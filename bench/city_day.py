@@ -21,12 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
-from datetime import datetime, timedelta
+from datetime import datetime
 from time import perf_counter
 
 import numpy as np
 
-from dispatch import Order, Params, Problem, Technician, TimeWindow, solve
+from dispatch import Order, Params, Problem, Technician, TimeWindow, solve, vroom_start
 from geo.travel import StraightLineProvider
 
 H = 3600
@@ -107,66 +107,11 @@ def ours_from_vroom(problem: Problem, args) -> dict[str, list[str]]:
 
 
 def vroom_routes(problem: Problem, args) -> dict[str, list[str]]:
-    """VROOM with the same data; eligibility encoded as skill ids (see :func:`skill_ids`)."""
-    import vroom
-
-    inp, ids = vroom.Input(), skill_ids(problem)
-    inp.set_durations_matrix("car", np.asarray(problem.matrix.seconds, dtype=np.uint32))
-    for k, t in enumerate(problem.technicians):
-        inp.add_vehicle(
-            vroom.Vehicle(
-                k,
-                start=t.start,
-                end=t.end,
-                skills=tech_skills(t, ids),
-                max_tasks=t.max_orders,
-                time_window=vroom.TimeWindow(t.shift_start, t.shift_end),
-            )
-        )
-    for i, o in enumerate(problem.orders):
-        inp.add_job(
-            vroom.Job(
-                i,
-                location=o.location,
-                default_service=o.service_seconds,
-                skills=order_skills(o, ids),
-                priority=VROOM_PRIORITY[o.priority],
-                time_windows=vroom_windows(o),
-            )
-        )
-    sol = inp.solve(exploration_level=5, nb_threads=args.workers, timeout=timedelta(seconds=args.seconds))
-    jobs = sol.routes[sol.routes["type"] == "job"]
-    routes = {t.id: [] for t in problem.technicians}
-    for _, row in jobs.iterrows():
-        routes[problem.technicians[int(row["vehicle_id"])].id].append(problem.orders[int(row["id"])].id)
-    return routes
-
-
-VROOM_PRIORITY = {"urgent": 100, "high": 30, "normal": 10, "low": 1}
-
-
-def skill_ids(problem: Problem) -> dict[tuple, int]:
-    """One VROOM skill id per role, per district, and per (skill, at least level)."""
-    keys = [("role", r) for r in ROLES] + [("region", d) for d in DISTRICTS]
-    keys += [(s, lvl) for s in SKILLS for lvl in (1, 2, 3)]
-    return {k: i for i, k in enumerate(keys)}
-
-
-def tech_skills(t: Technician, ids) -> set[int]:
-    have = {ids[("role", t.role)]} | {ids[("region", d)] for d in t.regions}
-    return have | {ids[(s, lvl)] for s, level in t.skills.items() for lvl in range(1, level + 1)}
-
-
-def order_skills(o: Order, ids) -> set[int]:
-    return {ids[("role", o.role)], ids[("region", o.region)]} | {ids[(s, lvl)] for s, lvl in o.skills.items()}
-
-
-def vroom_windows(o: Order) -> list:
-    import vroom
-
-    last = o.sla_deadline - o.service_seconds if o.priority == "urgent" else None
-    wins = [(w.start, w.end if last is None else min(w.end, last)) for w in o.windows]
-    return [vroom.TimeWindow(a, b) for a, b in wins if a <= b] or [vroom.TimeWindow(0, 1)]
+    """VROOM alone, fed exactly as our engine feeds it for a start (:mod:`dispatch.vroom_start`:
+    eligibility as skill ids, windows cut at urgent SLAs, priorities), for the whole budget."""
+    params = Params(search_workers=args.workers)
+    routes = vroom_start.vroom_routes(problem, params, args.seconds)
+    return {t.id: r for t, r in zip(problem.technicians, routes, strict=True)}
 
 
 def evaluate(problem: Problem, routes: dict[str, list[str]]) -> dict:

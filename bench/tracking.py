@@ -33,10 +33,8 @@ import socketio
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from backend.realtime import CONSOLE, TECHNICIAN  # noqa: E402
 from tests.live import free_port, procfile_command, stop, wait_until_healthy  # noqa: E402
-
-TECHNICIAN_NS, CONSOLE_NS = "/technician", "/console"
-
 
 # --- bench data --------------------------------------------------------------------------------
 
@@ -217,7 +215,7 @@ async def technician(client, tid, args, run_id, window, stats):
             seq += 1
         stats.sent += len(batch)
         try:
-            ack = await client.call("location", batch, namespace=TECHNICIAN_NS, timeout=30)
+            ack = await client.call("location", batch, namespace=TECHNICIAN, timeout=30)
             stats.acked += len(ack.get("accepted", []))
             stats.last_ack = time.time()
             if ack.get("error"):
@@ -229,9 +227,7 @@ async def technician(client, tid, args, run_id, window, stats):
 
 async def connect_phone(url, token):
     client = socketio.AsyncClient(reconnection=False)
-    await client.connect(
-        url, namespaces=[TECHNICIAN_NS], auth={"token": token}, transports=["websocket"], wait_timeout=60
-    )
+    await client.connect(url, namespaces=[TECHNICIAN], auth={"token": token}, transports=["websocket"], wait_timeout=60)
     return client
 
 
@@ -244,8 +240,8 @@ async def console(url, token, stats, ready):
             stats.latencies.append(now - item["t"])
             stats.console_fixes += item.get("n", 1)
 
-    client.on("positions", on_positions, namespace=CONSOLE_NS)
-    await client.connect(url, namespaces=[CONSOLE_NS], auth={"token": token}, transports=["websocket"], wait_timeout=60)
+    client.on("positions", on_positions, namespace=CONSOLE)
+    await client.connect(url, namespaces=[CONSOLE], auth={"token": token}, transports=["websocket"], wait_timeout=60)
     ready.set()
     return client
 

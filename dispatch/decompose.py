@@ -10,7 +10,6 @@ orders cannot move between parts.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
 from dataclasses import replace
 from time import perf_counter
@@ -19,6 +18,7 @@ import numpy as np
 
 from dispatch.explain import explain
 from dispatch.model import Problem, eligible
+from dispatch.parallel import fork_map
 from dispatch.plan import Plan
 from dispatch.policy import Params
 from geo.travel import TravelMatrix
@@ -70,19 +70,13 @@ def _in_turn(jobs, params: Params, seed: int, time_limit: float, search: Callabl
 def _in_parallel(jobs, params: Params, seed: int, time_limit: float, search: Callable) -> list[Plan]:
     """Parts spread over ``params.search_workers`` forked processes, each with an equal share
     of the workers' time: with two cores, every part searches twice as long."""
-    rounds = -(-len(jobs) // params.search_workers)
-    per_part = time_limit / rounds
-    global _FORKED
-    _FORKED = (jobs, params, seed, per_part, search)  # read from memory by the forked children
-    with multiprocessing.get_context("fork").Pool(params.search_workers) as pool:
-        return pool.map(_solve_forked_part, range(len(jobs)), chunksize=1)
+    per_part = time_limit / -(-len(jobs) // params.search_workers)
+    shared = (jobs, params, seed, per_part, search)
+    return fork_map(_solve_part, shared, [(k,) for k in range(len(jobs))], params.search_workers)
 
 
-_FORKED = None
-
-
-def _solve_forked_part(k: int) -> Plan:
-    jobs, params, seed, per_part, search = _FORKED
+def _solve_part(shared, k: int) -> Plan:
+    jobs, params, seed, per_part, search = shared
     sub, start = jobs[k]
     return search(sub, params, seed, per_part, start, perf_counter())
 

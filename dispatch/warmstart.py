@@ -9,7 +9,6 @@ for instances up to a few hundred places (the benchmarks); larger ones return No
 from __future__ import annotations
 
 import math
-import multiprocessing
 from collections import defaultdict
 
 import numpy as np
@@ -18,6 +17,7 @@ from pyvrp.stop import MaxRuntime
 
 from dispatch.core import horizon
 from dispatch.model import Problem
+from dispatch.parallel import fork_map
 from dispatch.policy import Params
 
 MAX_PLACES = 500
@@ -48,18 +48,8 @@ def _best_search(model, seed: int, seconds: float, workers: int) -> list[tuple[i
     restarts are how HGS can use more than one core. With several, each run is a forked process."""
     if workers <= 1:
         return _search(model, seed, seconds)[1]
-    global _FORKED_MODEL
-    _FORKED_MODEL = model  # forked children read it from memory; only seeds and routes are pickled
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        results = pool.starmap(_search_forked, [(seed + k, seconds) for k in range(workers)])
+    results = fork_map(_search, model, [(seed + k, seconds) for k in range(workers)], workers)
     return min(results, key=lambda cost_routes: cost_routes[0])[1]
-
-
-_FORKED_MODEL = None
-
-
-def _search_forked(seed: int, seconds: float):
-    return _search(_FORKED_MODEL, seed, seconds)
 
 
 def _search(model, seed: int, seconds: float) -> tuple[float, list[tuple[int, list[int]]]]:

@@ -2,7 +2,15 @@
 
 from apiflask import APIBlueprint
 
+from backend.auth.principal import current_principal
+from backend.services.workforce import technician_for_user
+
 mobile = APIBlueprint("mobile", __name__, url_prefix="/api/mobile/v1", tag="mobile")
+
+
+def my_technician():
+    """The signed-in technician's record: every mobile route acts for exactly one."""
+    return technician_for_user(current_principal().user_id)
 
 
 def init_app(app):

@@ -45,7 +45,7 @@ from backend.services import workforce_records as records
 from backend.services import workforce_views as views
 from backend.services.workforce_profile import skill_profile
 from backend.sms import check_code, send_code
-from mobile_api import mobile
+from mobile_api import mobile, my_technician
 
 SECURITY = [{"BearerAuth": []}]
 SMS_PER_PHONE = (1, 60)  # one code a minute per phone
@@ -54,17 +54,12 @@ REGISTER_ATTEMPTS = (10, 300)
 UPLOADS_PER_HOUR = (60, 3600)
 
 
-def _me():
-    """The signed-in technician's record."""
-    return wf.technician_for_user(current_principal().user_id)
-
-
 def _my_profile():
-    return wf.profile_of(_me().id)
+    return wf.profile_of(my_technician().id)
 
 
 def _detail():
-    return views.technician_detail(_me())
+    return views.technician_detail(my_technician())
 
 
 # --- account --------------------------------------------------------------------------------
@@ -192,7 +187,7 @@ def submit():
 @mobile.doc(summary="Ask to serve a platform region", tags=["mobile: onboarding"], security=SECURITY)
 def request_region(body):
     """Ask to serve a platform region; a dispatcher grants it."""
-    records.request_region(_me().id, body["region_id"])
+    records.request_region(my_technician().id, body["region_id"])
     db.session.commit()
     return _detail()
 
@@ -207,7 +202,7 @@ def request_region(body):
 @mobile.doc(summary="Claim a skill (pending verification)", tags=["mobile: skills"], security=SECURITY)
 def add_skill(body):
     """Claim a skill at a level with its certificate; it counts once verified."""
-    record = wf.add_skill(_me().id, body)
+    record = wf.add_skill(my_technician().id, body)
     db.session.commit()
     return views.skill_out(record)
 
@@ -219,7 +214,7 @@ def add_skill(body):
 @mobile.doc(summary="Declare equipment or a health/insurance certificate", tags=["mobile: skills"], security=SECURITY)
 def add_certification(body):
     """Declare equipment held, or a health or insurance certificate with its expiry."""
-    cert = records.add_certification(_me().id, body, current_principal().user_id, verified=False)
+    cert = records.add_certification(my_technician().id, body, current_principal().user_id, verified=False)
     db.session.commit()
     return views.certification_out(cert)
 
@@ -230,7 +225,7 @@ def add_certification(body):
 @mobile.doc(summary="My radar-chart skill profile", tags=["mobile: skills"], security=SECURITY)
 def my_skill_profile():
     """My radar-chart dimensions, 0-100 each, with how each is derived."""
-    return skill_profile(_me().id)
+    return skill_profile(my_technician().id)
 
 
 @mobile.get("/catalogue")

@@ -31,21 +31,16 @@ from backend.services.orders import order_out
 from backend.services.orders_matching import feed, is_eligible, remember_position, technician_can_see
 from backend.services.orders_state import ACTIVE, OPEN, allowed_from
 from backend.services.places import point_from_request
-from backend.services.workforce import technician_for_user
-from mobile_api import mobile
+from mobile_api import mobile, my_technician
 
 SECURITY = [{"BearerAuth": []}]
 TAGS = ["mobile: orders"]
 CLAIMS_PER_MINUTE = (30, 60)
 
 
-def _me() -> int:
-    return technician_for_user(current_principal().user_id).id
-
-
 def _order(order_id) -> tuple[Order, int]:
     """The order if this technician may see it, else 404."""
-    technician_id = _me()
+    technician_id = my_technician().id
     order = db.session.get(Order, order_id)
     if not technician_can_see(order, technician_id):
         not_found("order")
@@ -72,7 +67,7 @@ def _done(order_id):
 @mobile.doc(summary="Orders recommended for me", tags=TAGS, security=SECURITY)
 def my_feed(query):
     """Open orders I may take, nearest and most urgent first (pass lon/lat for distances)."""
-    technician_id = _me()
+    technician_id = my_technician().id
     here = None
     if "lon" in query and "lat" in query:
         here = point_from_request([query["lon"], query["lat"]], query["coord_sys"], field="lon", location_kind="query")
@@ -88,7 +83,7 @@ def my_feed(query):
 @mobile.doc(summary="My orders in hand", tags=TAGS, security=SECURITY)
 def my_orders():
     """Orders assigned to me that are not finished (assigned … on site, rejected, delivered)."""
-    stmt = select(Order).where(Order.technician_id == _me(), Order.status.in_((*ACTIVE, "delivered")))
+    stmt = select(Order).where(Order.technician_id == my_technician().id, Order.status.in_((*ACTIVE, "delivered")))
     return {"items": [order_out(o) for o in db.session.scalars(stmt.order_by(Order.id))], "next_cursor": None}
 
 
@@ -99,7 +94,7 @@ def my_orders():
 @mobile.doc(summary="My verified orders with their points", tags=TAGS, security=SECURITY)
 def my_points(query):
     """Verified orders with the points earned and how they were computed (rate card version, factors)."""
-    stmt = select(Order).where(Order.technician_id == _me(), Order.status == "verified")
+    stmt = select(Order).where(Order.technician_id == my_technician().id, Order.status == "verified")
     items, cursor = paginate(stmt, Order.id, limit=query["limit"], cursor=query["cursor"])
     return {"items": [order_out(o) for o in items], "next_cursor": cursor}
 
@@ -119,7 +114,7 @@ def get_order(order_id):
 @mobile.doc(summary="My open offers and assignments", tags=TAGS, security=SECURITY)
 def my_offers():
     """Every live offer sent to me over the socket, fetchable again (by offer id)."""
-    technician_id = _me()
+    technician_id = my_technician().id
     offers = db.session.scalars(
         select(OrderOffer)
         .where(OrderOffer.technician_id == technician_id, OrderOffer.state == "open")
@@ -150,7 +145,7 @@ def my_offers():
 def claim(order_id):
     """Take an open order; exactly one claim wins, the others get 409."""
     hit(f"claim:{current_principal().user_id}", *CLAIMS_PER_MINUTE, what="claims")
-    technician_id = _me()
+    technician_id = my_technician().id
     order = db.session.get(Order, order_id)
     if order is not None and order.status not in (*OPEN, "created") and is_eligible(order, technician_id):
         # Lost the race: someone who could see this order took it first.

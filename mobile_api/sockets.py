@@ -26,11 +26,10 @@ from sqlalchemy import select
 from backend.extensions import db, socketio
 from backend.models import Technician
 from backend.models.tracking import STATUSES
-from backend.realtime import emit_to_regions, position_feed, user_from_socket_auth
+from backend.realtime import TECHNICIAN, emit_to_regions, position_feed, user_from_socket_auth
 from backend.services import tracking, tracking_state
 from backend.services.tracking import Refused
 
-TECHNICIAN = "/technician"
 MESSAGES_PER_S = 5  # a phone batches its fixes; five messages a second is plenty
 MESSAGE_BURST = 20  # a reconnecting phone may flush its buffer in a few messages
 log = logging.getLogger(__name__)

@@ -1,22 +1,17 @@
 """Location uploads buffered offline, location consent (PIPL) and shift status over REST."""
 
-from backend.auth.principal import current_principal, requires
+from backend.auth.principal import requires
 from backend.errors import fail
 from backend.extensions import db
 from backend.rate_limit import hit
 from backend.schemas.tracking import ConsentIn, ConsentOut, LocationAckOut, LocationBatchIn, StatusIn, StatusOut
 from backend.services import tracking, tracking_state
 from backend.services.tracking import Refused
-from backend.services.workforce import technician_for_user
-from mobile_api import mobile
+from mobile_api import mobile, my_technician
 
 SECURITY = [{"BearerAuth": []}]
 TAGS = ["mobile: tracking"]
 UPLOADS_PER_MINUTE = (120, 60)
-
-
-def _me() -> int:
-    return technician_for_user(current_principal().user_id).id
 
 
 @mobile.post("/locations")
@@ -26,7 +21,7 @@ def _me() -> int:
 @mobile.doc(summary="Upload buffered fixes (idempotent by client point id)", tags=TAGS, security=SECURITY)
 def upload_locations(body):
     """Upload fixes buffered offline; a fix already stored is acknowledged again, never stored twice."""
-    me = _me()
+    me = my_technician().id
     hit(f"locations:{me}", *UPLOADS_PER_MINUTE, what="location uploads")
     try:
         ack = tracking.ingest(me, body["fixes"])
@@ -48,7 +43,7 @@ def _consent_out(technician_id: int) -> dict:
 @mobile.doc(summary="My consent to location tracking", tags=TAGS, security=SECURITY)
 def get_location_consent():
     """Whether I have consented to location tracking, and since when."""
-    return _consent_out(_me())
+    return _consent_out(my_technician().id)
 
 
 @mobile.put("/me/location-consent")
@@ -58,7 +53,7 @@ def get_location_consent():
 @mobile.doc(summary="Consent to location tracking while on shift", tags=TAGS, security=SECURITY)
 def grant_location_consent(body):
     """Give separate consent to location tracking on shift (idempotent)."""
-    me = _me()
+    me = my_technician().id
     tracking_state.grant_consent(me, body["device"])
     db.session.commit()
     return _consent_out(me)
@@ -70,7 +65,7 @@ def grant_location_consent(body):
 @mobile.doc(summary="Withdraw consent to location tracking", tags=TAGS, security=SECURITY)
 def withdraw_location_consent():
     """Withdraw consent: positions are refused from now on and my live position is removed."""
-    me = _me()
+    me = my_technician().id
     consent = tracking_state.withdraw_consent(me)
     db.session.commit()
     withdrawn_at = consent.withdrawn_at if consent else None
@@ -85,7 +80,7 @@ def withdraw_location_consent():
 def set_status(body):
     """Go on or off shift, or say idle, en route or on site (the socket's `status` event does the same)."""
     try:
-        event = tracking_state.change_status(_me(), body["status"])
+        event = tracking_state.change_status(my_technician().id, body["status"])
     except Refused as exc:
         fail(403, exc.message, kind=exc.code.replace("_", "-"))
     return {"status": event.value, "at": event.at}

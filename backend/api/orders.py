@@ -33,7 +33,7 @@ from backend.services import orders_idempotency as idem
 from backend.services import orders_lifecycle as life
 from backend.services.orders_points import card_out
 from backend.services.workforce_eligibility import region_descendant_ids
-from backend.tenancy import require_org_in_reach, visible_org_ids
+from backend.tenancy import org_ancestor_ids, require_org_in_reach, visible_org_ids
 
 TAGS = ["orders"]
 IDEMPOTENCY_DOC = (
@@ -311,7 +311,5 @@ def list_rate_cards():
     orgs = visible_org_ids()
     stmt = select(RateCard).order_by(RateCard.org_id, RateCard.version)
     if orgs is not None:
-        from backend.tenancy import org_ancestor_ids
-
         stmt = stmt.where(RateCard.org_id.in_(set(orgs) | set(org_ancestor_ids(current_principal().org_id))))
     return {"items": [card_out(c) for c in db.session.scalars(stmt)]}

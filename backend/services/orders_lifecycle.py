@@ -100,17 +100,17 @@ def check_window(order: Order, now):
 
 def check_in(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) -> Order:
     check_allowed(order, "on_site")
-    check_window(order, utcnow())
-    metres = check_fix(order, lon_lat, accuracy_m, is_mock)
+    now = utcnow()
+    metres, location = _inside_fence(order, now, lon_lat, accuracy_m, is_mock)
     remember_position(technician_id, lon_lat)
     return transition(
         order,
         "on_site",
         ("technician", technician_id),
         action="checked_in",
-        location=from_shape(Point(*lon_lat), srid=4326),
-        data={"distance_m": round(metres, 1), "accuracy_m": accuracy_m},
-        on_site_at=utcnow(),
+        location=location,
+        data={"distance_m": metres, "accuracy_m": accuracy_m},
+        on_site_at=now,
     )
 
 
@@ -126,19 +126,25 @@ def check_out(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) ->
         )
     check_allowed(order, "delivered")
     now = utcnow()
-    check_window(order, now)
-    metres = check_fix(order, lon_lat, accuracy_m, is_mock)
+    metres, location = _inside_fence(order, now, lon_lat, accuracy_m, is_mock)
     minutes = _minutes(order.on_site_at, now)
     return transition(
         order,
         "delivered",
         ("technician", technician_id),
         action="checked_out",
-        location=from_shape(Point(*lon_lat), srid=4326),
-        data={"distance_m": round(metres, 1), "on_site_minutes": minutes},
+        location=location,
+        data={"distance_m": metres, "on_site_minutes": minutes},
         checked_out_at=now,
         on_site_minutes=minutes,
     )
+
+
+def _inside_fence(order: Order, now, lon_lat, accuracy_m, is_mock):
+    """The window and geofence checks of a check-in or check-out: (metres from the site, the fix as a point)."""
+    check_window(order, now)
+    metres = check_fix(order, lon_lat, accuracy_m, is_mock)
+    return round(metres, 1), from_shape(Point(*lon_lat), srid=4326)
 
 
 def _minutes(start, end):

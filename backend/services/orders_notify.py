@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 from backend.extensions import db, socketio
 from backend.models import WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
+from backend.realtime import CONSOLE, TECHNICIAN, external_emitter, region_rooms
 from backend.tenancy import org_ancestor_ids
 
-TECHNICIAN_NS = "/technician"
-CONSOLE_NS = "/console"
 _KEY = "gridwork_after_commit"
 log = logging.getLogger(__name__)
 
@@ -47,22 +46,18 @@ def emit(event_name, data, *, room, namespace):
     if has_request_context():
         socketio.emit(event_name, data, to=room, namespace=namespace)
     else:
-        from backend.realtime import external_emitter
-
         external_emitter().emit(event_name, data, to=room, namespace=namespace)
 
 
 def to_technician(technician_id, event_name, data):
-    after_commit(emit, event_name, data, room=f"tech:{technician_id}", namespace=TECHNICIAN_NS)
+    after_commit(emit, event_name, data, room=f"tech:{technician_id}", namespace=TECHNICIAN)
 
 
 def to_region_consoles(event_name, data, region_id):
     """A console event for the dispatchers of that region (and the regions around it that
     contain it) and platform admins; an order without a region reaches admins only."""
-    from backend.realtime import region_rooms
-
     rooms = region_rooms([region_id] if region_id is not None else [])
-    after_commit(emit, event_name, data, room=rooms, namespace=CONSOLE_NS)
+    after_commit(emit, event_name, data, room=rooms, namespace=CONSOLE)
 
 
 def offers_made(order, mode, technician_ids):

@@ -396,39 +396,36 @@ def decide_skill(record: TechnicianSkill, verify: bool, note: str | None, actor_
 
 
 def create_role(body: dict, actor_id: int) -> Role:
-    if db.session.scalar(select(Role.id).where(Role.code == body["code"])):
-        _conflict("code", "a role with this code exists")
-    role = Role(code=body["code"], name=body["name"], description=body.get("description"))
-    db.session.add(role)
-    db.session.flush()
-    audit.record(
-        "role.created",
-        actor_id=actor_id,
-        technician_id=None,
-        subject_type="role",
-        subject_id=role.id,
-        after={"code": role.code, "name": role.name},
+    return _add_to_catalogue(
+        Role, "role", actor_id, code=body["code"], name=body["name"], description=body.get("description")
     )
-    return role
 
 
 def create_skill(body: dict, actor_id: int) -> Skill:
-    if db.session.scalar(select(Skill.id).where(Skill.code == body["code"])):
-        _conflict("code", "a skill with this code exists")
-    skill = Skill(
+    return _add_to_catalogue(
+        Skill,
+        "skill",
+        actor_id,
         code=body["code"],
         name=body["name"],
         description=body.get("description"),
         requires_certificate=body.get("requires_certificate", False),
     )
-    db.session.add(skill)
+
+
+def _add_to_catalogue(model, kind: str, actor_id: int, **values):
+    """A new role or skill: its code unique, its creation audited."""
+    if db.session.scalar(select(model.id).where(model.code == values["code"])):
+        _conflict("code", f"a {kind} with this code exists")
+    entry = model(**values)
+    db.session.add(entry)
     db.session.flush()
     audit.record(
-        "skill.created",
+        f"{kind}.created",
         actor_id=actor_id,
         technician_id=None,
-        subject_type="skill",
-        subject_id=skill.id,
-        after={"code": skill.code, "name": skill.name},
+        subject_type=kind,
+        subject_id=entry.id,
+        after={"code": entry.code, "name": entry.name},
     )
-    return skill
+    return entry
