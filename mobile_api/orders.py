@@ -17,14 +17,13 @@ from backend.schemas.common import PageQuery
 from backend.schemas.orders import (
     DeliveryIn,
     FeedQuery,
-    FileRef,
     FixIn,
     OfferList,
     OptionalReasonIn,
     OrderOut,
     OrderPage,
 )
-from backend.schemas.workforce import FileUploadIn
+from backend.schemas.workforce import FileOut, FileUploadIn
 from backend.services import orders_assign as assign
 from backend.services import orders_lifecycle as life
 from backend.services.orders import order_out
@@ -230,7 +229,7 @@ def check_out(order_id, body):
 @mobile.post("/orders/<int:order_id>/evidence")
 @requires("orders:work")
 @mobile.input(FileUploadIn, location="files", arg_name="files")
-@mobile.output(FileRef, status_code=201)
+@mobile.output(FileOut, status_code=201)
 @mobile.doc(summary="Upload one evidence file", tags=TAGS, security=SECURITY)
 def upload_evidence(order_id, files):
     """Store a photo or document for this order; deliver it by its SHA-256."""

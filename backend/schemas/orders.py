@@ -198,12 +198,6 @@ class OfferList(Schema):
     items = fields.List(fields.Nested(OfferOut))
 
 
-class FileRef(Schema):
-    sha256 = fields.String()
-    size = fields.Integer()
-    content_type = fields.String()
-
-
 # --- console ---------------------------------------------------------------------------------
 
 
