@@ -5,7 +5,7 @@ import logging
 from apiflask import APIFlask
 
 import mobile_api
-from backend import api, cli, console, console_page, errors, health, realtime, redis_client
+from backend import blueprints, cli, console_page, errors, health, realtime, redis_client
 from backend.config import load_settings
 from backend.extensions import db, jwt, migrate
 
@@ -32,8 +32,7 @@ def create_app(config=None):
     errors.init_app(app)
     realtime.init_app(app)
     app.register_blueprint(health.bp)
-    api.init_app(app)
-    console.init_app(app)
+    blueprints.init_app(app)
     console_page.init_app(app)
     mobile_api.init_app(app)
     cli.init_app(app)

@@ -66,7 +66,7 @@ def create_admin(email, name, password):
 @click.option("--batch", default=500, show_default=True, help="stream entries per INSERT")
 def tracking_writer(consumer, batch):
     """Write queued track points to PostGIS in batches until stopped."""
-    from backend import tracking_writer as writer
+    from backend.tracking import writer
 
     writer.run(consumer, count=batch)
 

@@ -54,9 +54,9 @@ def _prepare(count):
 
     from backend.extensions import db
     from backend.models import Region, Technician, TechnicianProfile, TechnicianRegion, User
+    from backend.places.service import set_region_geometry
     from backend.seed.demo_city import ensure_platform_user
-    from backend.services import tracking_state
-    from backend.services.places import set_region_geometry
+    from backend.tracking import state as tracking_state
 
     region = db.session.query(Region).filter_by(code="BENCH").one_or_none()
     if region is None:
@@ -91,7 +91,7 @@ def retire(technician_ids):
     """Bench technicians leave the live map and the simulator's pick when the run ends."""
     from backend.app import create_app
     from backend.extensions import db
-    from backend.services import tracking_state
+    from backend.tracking import state as tracking_state
 
     with create_app().app_context():
         for tid in technician_ids:
@@ -114,7 +114,7 @@ def count_persisted(run_id):
 
 def backlog():
     from backend.app import create_app
-    from backend.services.tracking_store import backlog as stream_backlog
+    from backend.tracking.store import backlog as stream_backlog
 
     with create_app().app_context():
         return stream_backlog()

@@ -2,8 +2,8 @@
 
 from apiflask import APIBlueprint
 
-from backend.auth.principal import current_principal
-from backend.services.workforce import technician_for_user
+from backend.accounts.principal import current_principal
+from backend.workforce.service import technician_for_user
 
 mobile = APIBlueprint("mobile", __name__, url_prefix="/api/mobile/v1", tag="mobile")
 

@@ -5,15 +5,19 @@ from flask import request
 from sqlalchemy import select
 
 from backend import esign, storage
-from backend.api.auth import LOGIN_ATTEMPTS, issue_tokens
-from backend.auth.passwords import verify_password
-from backend.auth.principal import current_principal, public, requires
+from backend.accounts.auth_routes import LOGIN_ATTEMPTS, issue_tokens
+from backend.accounts.passwords import verify_password
+from backend.accounts.principal import current_principal, public, requires
+from backend.accounts.schemas import TokensOut
 from backend.errors import fail, field_error
 from backend.extensions import db
 from backend.models import AgreementSignature, Role, Skill, User
 from backend.rate_limit import hit
-from backend.schemas.accounts import TokensOut
-from backend.schemas.workforce import (
+from backend.sms import check_code, send_code
+from backend.workforce import records, views
+from backend.workforce import service as wf
+from backend.workforce.profile import skill_profile
+from backend.workforce.schemas import (
     AgreementOut,
     CatalogueOut,
     CertificationOut,
@@ -40,11 +44,6 @@ from backend.schemas.workforce import (
     VerifyIn,
     VerifyOut,
 )
-from backend.services import workforce as wf
-from backend.services import workforce_records as records
-from backend.services import workforce_views as views
-from backend.services.workforce_profile import skill_profile
-from backend.sms import check_code, send_code
 from mobile_api import mobile, my_technician
 
 SECURITY = [{"BearerAuth": []}]

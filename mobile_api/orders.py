@@ -7,14 +7,14 @@ does not exist: only open orders they are eligible for, and their own orders, ar
 
 from sqlalchemy import select
 
-from backend.auth.principal import current_principal, requires
+from backend.accounts.principal import current_principal, requires
 from backend.errors import fail, not_found
 from backend.extensions import db
 from backend.models import Order, OrderOffer
-from backend.pagination import paginate
-from backend.rate_limit import hit
-from backend.schemas.common import PageQuery
-from backend.schemas.orders import (
+from backend.orders import assign
+from backend.orders import lifecycle as life
+from backend.orders.matching import feed, is_eligible, remember_position, technician_can_see
+from backend.orders.schemas import (
     DeliveryIn,
     FeedQuery,
     FixIn,
@@ -23,13 +23,13 @@ from backend.schemas.orders import (
     OrderOut,
     OrderPage,
 )
-from backend.schemas.workforce import FileOut, FileUploadIn
-from backend.services import orders_assign as assign
-from backend.services import orders_lifecycle as life
-from backend.services.orders import order_out
-from backend.services.orders_matching import feed, is_eligible, remember_position, technician_can_see
-from backend.services.orders_state import ACTIVE, OPEN, allowed_from
-from backend.services.places import point_from_request
+from backend.orders.service import order_out
+from backend.orders.state import ACTIVE, OPEN, allowed_from
+from backend.pagination import paginate
+from backend.places.service import point_from_request
+from backend.rate_limit import hit
+from backend.shared_schemas import PageQuery
+from backend.workforce.schemas import FileOut, FileUploadIn
 from mobile_api import mobile, my_technician
 
 SECURITY = [{"BearerAuth": []}]

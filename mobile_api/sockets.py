@@ -27,8 +27,9 @@ from backend.extensions import db, socketio
 from backend.models import Technician
 from backend.models.tracking import STATUSES
 from backend.realtime import TECHNICIAN, emit_to_regions, position_feed, user_from_socket_auth
-from backend.services import tracking, tracking_state
-from backend.services.tracking import Refused
+from backend.tracking import ingest as tracking
+from backend.tracking import state as tracking_state
+from backend.tracking.ingest import Refused
 
 MESSAGES_PER_S = 5  # a phone batches its fixes; five messages a second is plenty
 MESSAGE_BURST = 20  # a reconnecting phone may flush its buffer in a few messages

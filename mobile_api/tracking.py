@@ -1,12 +1,13 @@
 """Location uploads buffered offline, location consent (PIPL) and shift status over REST."""
 
-from backend.auth.principal import requires
+from backend.accounts.principal import requires
 from backend.errors import fail
 from backend.extensions import db
 from backend.rate_limit import hit
-from backend.schemas.tracking import ConsentIn, ConsentOut, LocationAckOut, LocationBatchIn, StatusIn, StatusOut
-from backend.services import tracking, tracking_state
-from backend.services.tracking import Refused
+from backend.tracking import ingest as tracking
+from backend.tracking import state as tracking_state
+from backend.tracking.ingest import Refused
+from backend.tracking.schemas import ConsentIn, ConsentOut, LocationAckOut, LocationBatchIn, StatusIn, StatusOut
 from mobile_api import mobile, my_technician
 
 SECURITY = [{"BearerAuth": []}]

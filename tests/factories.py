@@ -8,11 +8,11 @@ from flask_jwt_extended import create_access_token
 from shapely.geometry import box
 from sqlalchemy import select
 
-from backend.auth import api_keys
-from backend.auth.passwords import hash_password
+from backend.accounts import api_keys
+from backend.accounts.passwords import hash_password
 from backend.extensions import db
 from backend.models import ApiKey, Organization, Region, Site, User
-from backend.services.places import place_sites, set_region_geometry, set_site_location
+from backend.places.service import place_sites, set_region_geometry, set_site_location
 
 PASSWORD = "correct-horse-battery"
 _seq = itertools.count(1)

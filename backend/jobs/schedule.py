@@ -3,9 +3,12 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from backend.jobs import heartbeat, planning, tracking, workforce
-from backend.jobs import orders as order_jobs
-from backend.jobs import webhooks as webhook_jobs
+from backend.jobs import heartbeat
+from backend.orders import jobs as order_jobs
+from backend.planning import jobs as planning
+from backend.tracking import jobs as tracking
+from backend.webhooks import jobs as webhook_jobs
+from backend.workforce import jobs as workforce
 
 
 @dataclass(frozen=True)

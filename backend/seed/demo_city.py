@@ -12,10 +12,10 @@ import click
 from shapely.geometry import Point, Polygon, box
 from sqlalchemy import func, select
 
-from backend.auth.passwords import hash_password
+from backend.accounts.passwords import hash_password
 from backend.extensions import db
 from backend.models import Organization, Region, Site, User
-from backend.services.places import place_sites, set_region_geometry, set_site_location
+from backend.places.service import place_sites, set_region_geometry, set_site_location
 from geo.distance import destination_point
 
 CENTER = (104.0657, 30.6570)  # Tianfu Square

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import click
 from sqlalchemy import select
 
-from backend.auth.passwords import hash_password
+from backend.accounts.passwords import hash_password
 from backend.extensions import db
 from backend.models import (
     DispatcherRegion,

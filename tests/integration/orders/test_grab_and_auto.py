@@ -125,7 +125,7 @@ def test_auto_mode_assigns_the_best_then_the_next_on_decline_and_time_out(app, c
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
         db.session.commit()
-        from backend.jobs.orders import assignment_timeouts
+        from backend.orders.jobs import assignment_timeouts
 
         assert assignment_timeouts() == 1
     now = client.get(f"{API}/orders/{order['id']}", headers=world["x1_admin"]).get_json()
@@ -153,7 +153,7 @@ def test_assign_order_checks_eligibility_and_capacity(app, client, world):
     )
     assert refused.status_code == 422
     with app.app_context():
-        from backend.services.orders_assign import assign_order
+        from backend.orders.assign import assign_order
 
         assign_order(order["id"], world["tech_a"])  # the optimizer's call
         db.session.commit()

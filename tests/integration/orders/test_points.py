@@ -10,7 +10,7 @@ from sqlalchemy import update
 from backend.extensions import db
 from backend.models import Order
 from backend.models.base import utcnow
-from backend.services.orders_points import DEFAULT_TERMS, compute
+from backend.orders.points import DEFAULT_TERMS, compute
 from tests.integration.orders.conftest import SITE_A
 from tests.integration.orders.helpers import API, CONSOLE, MOBILE, act, create
 

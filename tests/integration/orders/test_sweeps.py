@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from backend.extensions import db
-from backend.jobs import orders as jobs
 from backend.jobs.schedule import PERIODIC_JOBS
 from backend.models import IdempotencyKey, OrderOffer
 from backend.models.base import utcnow
+from backend.orders import jobs
 from tests.integration.orders.helpers import API, MOBILE, act, create, online, run_jobs
 
 

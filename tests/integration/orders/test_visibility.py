@@ -4,8 +4,8 @@ the console's candidates with reasons; the feed ranked by distance and urgency."
 
 import io
 
-from backend.services.orders_matching import open_orders_for
-from backend.services.workforce_eligibility import Requirements, SkillRequirement, eligible_technicians
+from backend.orders.matching import open_orders_for
+from backend.workforce.eligibility import Requirements, SkillRequirement, eligible_technicians
 from tests.integration.orders.conftest import SITE_A
 from tests.integration.orders.helpers import API, CONSOLE, MOBILE, act, create, online
 
@@ -172,7 +172,7 @@ def test_console_candidates_rank_and_explain(app, client, world, factory):
         import json
 
         from backend.redis_client import get_redis
-        from backend.services.tracking import POSITIONS_KEY
+        from backend.tracking.ingest import POSITIONS_KEY
 
         get_redis().hset(POSITIONS_KEY, str(world["tech_a"]), json.dumps({"lon": 104.0501, "lat": 30.6501}))
     body = client.get(f"{CONSOLE}/orders/{order['id']}/candidates", headers=world["dispatcher"]).get_json()

@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select, update
 
 from backend.extensions import db
-from backend.jobs.webhooks import backoff, deliver
 from backend.models import WebhookDelivery
 from backend.models.base import utcnow
-from backend.webhooks import UnsafeURL, check_url, sign
+from backend.webhooks.jobs import backoff, deliver
+from backend.webhooks.signing import UnsafeURL, check_url, sign
 from tests.integration.orders.helpers import API, CONSOLE, create, order_body, run_jobs
 from tests.integration.orders.receiver import Receiver, standard_signature
 

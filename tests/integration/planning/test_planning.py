@@ -11,9 +11,9 @@ from rq.job import Job
 from backend.extensions import db
 from backend.jobs import queue
 from backend.models import Order, OrderSkill
+from backend.planning.service import POSITIONS_GEO_KEY
 from backend.redis_client import get_redis
-from backend.services.planning import POSITIONS_GEO_KEY
-from backend.services.workforce_eligibility import PRESENCE_KEY
+from backend.workforce.eligibility import PRESENCE_KEY
 
 CITY = (104.0, 30.6, 104.2, 30.8)
 
@@ -240,7 +240,7 @@ def publish(client, staff, plan_id):
 
 
 def sweep(app):
-    from backend.jobs.planning import replan_changed_regions
+    from backend.planning.jobs import replan_changed_regions
 
     with app.app_context():
         replan_changed_regions()

@@ -79,7 +79,7 @@ def phone(app):
 
 def drain(app):
     """Run the real writer code until the stream is empty; returns rows written."""
-    from backend.tracking_writer import drain_all
+    from backend.tracking.writer import drain_all
 
     with app.app_context():
         return drain_all()

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from backend.extensions import db
 from backend.redis_client import get_redis
-from backend.services.tracking import POSITIONS_KEY
+from backend.tracking.ingest import POSITIONS_KEY
 from mobile_api.sockets import TECHNICIAN
 from tests.unit.geo.test_tracks import corrupt, walk
 

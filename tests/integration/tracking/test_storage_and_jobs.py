@@ -7,11 +7,11 @@ from sqlalchemy import select
 
 from backend.extensions import db
 from backend.jobs.schedule import PERIODIC_JOBS
-from backend.jobs.tracking import expire_presence, maintain_partitions
 from backend.models import TechnicianEvent
 from backend.redis_client import get_redis
-from backend.services import tracking_store as store
-from backend.services.workforce_eligibility import PRESENCE_KEY
+from backend.tracking import store
+from backend.tracking.jobs import expire_presence, maintain_partitions
+from backend.workforce.eligibility import PRESENCE_KEY
 from tests.integration.tracking.conftest import drain, fix, stored
 
 

@@ -6,8 +6,8 @@ import time
 import pytest
 
 from backend.redis_client import get_redis
-from backend.services.tracking import GEO_KEY, POSITIONS_KEY
-from backend.services.workforce_eligibility import PRESENCE_KEY
+from backend.tracking.ingest import GEO_KEY, POSITIONS_KEY
+from backend.workforce.eligibility import PRESENCE_KEY
 from mobile_api.sockets import TECHNICIAN
 from tests.integration.tracking.conftest import CHENGDU, MOBILE, drain, fix, stored
 
@@ -149,7 +149,7 @@ def test_malformed_fixes_are_rejected_by_index_and_bad_values_are_flagged(app, t
 
 
 def test_nearest_technicians_come_from_the_geo_set(app, technician, phone):
-    from backend.services.tracking import nearest
+    from backend.tracking.ingest import nearest
 
     near, near_token, _ = technician()
     far, far_token, _ = technician()
@@ -161,7 +161,7 @@ def test_nearest_technicians_come_from_the_geo_set(app, technician, phone):
 
 
 def test_a_mock_or_inaccurate_fix_never_becomes_the_check_in_position(app, technician, phone):
-    from backend.services.tracking import checkin_position
+    from backend.tracking.ingest import checkin_position
 
     tid, token, _ = technician()
     socket = phone(token)

@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from backend import esign, storage
 from backend.extensions import db
-from backend.schemas.workforce import SigningRecord
+from backend.workforce.schemas import SigningRecord
 from tests.integration.workforce.conftest import id_number
 
 MOBILE = "/api/mobile/v1"

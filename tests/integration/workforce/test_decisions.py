@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import text
 
 from backend.extensions import db
-from backend.services.workforce_eligibility import Requirements, eligible_technicians
+from backend.workforce.eligibility import Requirements, eligible_technicians
 
 MOBILE = "/api/mobile/v1"
 CONSOLE = "/api/console/v1"
@@ -130,7 +130,7 @@ def test_a_skill_counts_once_an_admin_verifies_it(client, app, factory):
         json={"skill": "electrician", "level": 4, "certificate_no": "T-123", "issuer": "MEM", "valid_until": TOMORROW},
     )
     assert claim.status_code == 201 and claim.get_json()["state"] == "pending"
-    from backend.services.workforce_eligibility import SkillRequirement
+    from backend.workforce.eligibility import SkillRequirement
 
     need = Requirements(region_id=region, skills=(SkillRequirement("electrician", 4),))
     with app.app_context():
@@ -217,7 +217,7 @@ def test_console_search_by_online_status(client, app, factory):
     import time
 
     from backend.redis_client import get_redis
-    from backend.services.workforce_eligibility import PRESENCE_KEY
+    from backend.workforce.eligibility import PRESENCE_KEY
 
     online, offline = factory.technician(), factory.technician()
     with app.app_context():

@@ -7,14 +7,14 @@ import pytest
 from sqlalchemy import text
 
 from backend.extensions import db
-from backend.jobs.workforce import expire_skills
 from backend.redis_client import get_redis
-from backend.services.workforce_eligibility import (
+from backend.workforce.eligibility import (
     PRESENCE_KEY,
     Requirements,
     SkillRequirement,
     eligible_technicians,
 )
+from backend.workforce.jobs import expire_skills
 
 TODAY = datetime.now(UTC).date()
 ELECTRICIAN_3 = (SkillRequirement("electrician", 3),)

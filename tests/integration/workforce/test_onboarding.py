@@ -4,7 +4,7 @@ from sqlalchemy import func, select, text
 
 from backend.extensions import db
 from backend.models import Technician, User
-from backend.services.workforce_eligibility import Requirements, eligible_technicians
+from backend.workforce.eligibility import Requirements, eligible_technicians
 from tests.factories import PASSWORD
 
 MOBILE = "/api/mobile/v1"

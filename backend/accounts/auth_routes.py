@@ -1,0 +1,88 @@
+"""Sign-in for people: JWT access and refresh tokens."""
+
+import time
+
+from flask import current_app, request
+from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, get_jwt_identity, jwt_required
+from sqlalchemy import func, select
+
+from backend.accounts.passwords import verify_password
+from backend.accounts.principal import current_principal, public
+from backend.accounts.schemas import LoginIn, TokensOut, UserOut
+from backend.blueprints import SECURITY, api
+from backend.errors import fail
+from backend.extensions import db, jwt
+from backend.models import User
+from backend.rate_limit import hit
+from backend.redis_client import get_redis
+
+LOGIN_ATTEMPTS = (10, 300)  # per email and address, per 5 minutes
+REVOKED_PREFIX = "gridwork:jwt:revoked:"
+
+
+def issue_tokens(user: User) -> dict:
+    claims = {"role": user.role, "org_id": user.org_id}
+    return {
+        "access_token": create_access_token(str(user.id), additional_claims=claims),
+        "refresh_token": create_refresh_token(str(user.id), additional_claims=claims),
+        "token_type": "Bearer",
+        "expires_in": current_app.config["JWT_ACCESS_TOKEN_EXPIRES"],
+    }
+
+
+@api.post("/auth/login")
+@public
+@api.input(LoginIn, arg_name="body")
+@api.output(TokensOut)
+@api.doc(summary="Sign in with email and password", tags=["auth"])
+def login(body):
+    """Sign in with email and password."""
+    hit(f"login:{body['email'].lower()}:{request.remote_addr}", *LOGIN_ATTEMPTS, what="sign-in attempts")
+    user = db.session.scalar(select(User).where(func.lower(User.email) == body["email"].lower()))
+    if not verify_password(user.password_hash if user else None, body["password"]) or not user.is_active:
+        fail(401, "wrong email or password", kind="unauthorized")
+    return issue_tokens(user)
+
+
+@api.post("/auth/refresh")
+@api.output(TokensOut)
+@api.doc(summary="Trade a refresh token for new tokens", tags=["auth"], security=[{"BearerAuth": []}])
+@jwt_required(refresh=True)
+def refresh():
+    """Trade a refresh token for a new pair (the old refresh token is revoked)."""
+    user = db.session.get(User, int(get_jwt_identity()))
+    if user is None or not user.is_active:
+        fail(401, "this account is not active", kind="unauthorized")
+    _revoke(get_jwt())
+    return issue_tokens(user)
+
+
+@api.post("/auth/logout")
+@api.output({}, status_code=204)
+@api.doc(summary="Revoke the token sent", tags=["auth"], security=[{"BearerAuth": []}])
+@jwt_required(verify_type=False)
+def logout():
+    """Revoke the token sent (access or refresh)."""
+    _revoke(get_jwt())
+    return ""
+
+
+@api.get("/auth/me")
+@api.output(UserOut)
+@api.doc(summary="The signed-in person", tags=["auth"], security=SECURITY)
+def me():
+    """The signed-in person."""
+    principal = current_principal()
+    if principal.kind != "user":
+        fail(403, "API keys have no person behind them", kind="forbidden")
+    return db.session.get(User, principal.id)
+
+
+def _revoke(claims):
+    ttl = max(int(claims["exp"] - time.time()), 1)
+    get_redis().set(REVOKED_PREFIX + claims["jti"], 1, ex=ttl)
+
+
+@jwt.token_in_blocklist_loader
+def _is_revoked(_header, payload):
+    return get_redis().exists(REVOKED_PREFIX + payload["jti"]) == 1

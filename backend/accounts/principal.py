@@ -1,0 +1,103 @@
+"""Resolve the caller once per request and check scopes per route (deny by default)."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import wraps
+
+from flask import g, request
+from flask_jwt_extended import get_jwt, get_jwt_identity, verify_jwt_in_request
+from flask_jwt_extended.exceptions import JWTExtendedException
+from jwt.exceptions import PyJWTError
+from sqlalchemy import select
+
+from backend.accounts import api_keys
+from backend.accounts.scopes import ROLE_SCOPES
+from backend.errors import fail
+from backend.extensions import db
+from backend.models import ApiKey, User
+
+PLATFORM_ROLES = ("platform_admin", "dispatcher")
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: str  # "user" or "api_key"
+    id: int
+    org_id: int | None
+    role: str  # the user's role; "client_api" for a key
+    scopes: frozenset
+
+    @property
+    def is_platform(self) -> bool:
+        return self.role in PLATFORM_ROLES
+
+    @property
+    def user_id(self) -> int | None:
+        return self.id if self.kind == "user" else None
+
+
+def public(view):
+    """Mark a route as open to anonymous callers (sign-in, registration, public keys).
+    Every other route must use `requires`; a test walks the URL map to check."""
+    view.public = True
+    return view
+
+
+def requires(*scopes):
+    """Route decorator: the caller must be signed in and hold every scope named."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            principal = current_principal()
+            missing = [s for s in scopes if s not in principal.scopes]
+            if missing:
+                fail(403, f"this action needs the scope(s): {', '.join(missing)}", kind="forbidden")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def current_principal() -> Principal:
+    if "principal" not in g:
+        g.principal = _resolve()
+    return g.principal
+
+
+def _resolve() -> Principal:
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    token = token or request.headers.get("X-API-Key", "").strip()
+    if not token:
+        fail(401, "sign in (Bearer JWT) or send a client API key", kind="unauthorized")
+    if api_keys.looks_like_key(token):
+        return _from_api_key(token)
+    return _from_jwt()
+
+
+def _from_jwt() -> Principal:
+    try:
+        verify_jwt_in_request()
+    except (JWTExtendedException, PyJWTError) as exc:
+        fail(401, f"invalid token: {exc}", kind="unauthorized")
+    if get_jwt().get("type") != "access":
+        fail(401, "an access token is required", kind="unauthorized")
+    user = db.session.get(User, int(get_jwt_identity()))
+    if user is None or not user.is_active:
+        fail(401, "this account is not active", kind="unauthorized")
+    return principal_for_user(user)
+
+
+def principal_for_user(user: User) -> Principal:
+    return Principal("user", user.id, user.org_id, user.role, ROLE_SCOPES[user.role])
+
+
+def _from_api_key(token: str) -> Principal:
+    parsed = api_keys.parse(token)
+    key = parsed and db.session.scalar(select(ApiKey).where(ApiKey.key_id == parsed[1]))
+    if not key or key.revoked_at or key.mode != parsed[0] or not api_keys.matches(parsed[2], key.secret_hash):
+        fail(401, "unknown or revoked API key", kind="unauthorized")
+    key.last_used_at = datetime.now(UTC)
+    return Principal("api_key", key.id, key.org_id, "client_api", frozenset(key.scopes))

@@ -1,1 +1,0 @@
-"""Who is calling: people with JWTs, client machines with API keys."""

@@ -1,0 +1,140 @@
+"""Dispatchers' orders: every client's orders together per region, candidates with reasons,
+manual and automatic assignment, rate cards, and the webhook delivery log with replay."""
+
+from sqlalchemy import select
+
+from backend.accounts.principal import current_principal, requires
+from backend.blueprints import console
+from backend.errors import not_found
+from backend.extensions import db
+from backend.models import Order, Organization, WebhookDelivery
+from backend.orders import assign
+from backend.orders.notify import after_commit
+from backend.orders.points import card_out, create_card
+from backend.orders.schemas import (
+    AssignIn,
+    CandidatesOut,
+    DeliveryQuery,
+    OrderOut,
+    OrderPage,
+    OrderQuery,
+    RateCardIn,
+    RateCardOut,
+    WebhookDeliveryOut,
+    WebhookDeliveryPage,
+)
+from backend.orders.service import order_out
+from backend.pagination import paginate
+from backend.webhooks.jobs import deliver, replay
+from backend.webhooks.routes import delivery_out
+from backend.workforce.eligibility import region_descendant_ids
+
+SECURITY = [{"BearerAuth": []}]
+TAGS = ["console: orders"]
+
+
+def _actor():
+    return ("user", current_principal().id)
+
+
+def _order(order_id) -> Order:
+    order = db.session.get(Order, order_id)
+    if order is None:
+        not_found("order")
+    return order
+
+
+@console.get("/orders")
+@requires("orders:read", "orders:dispatch")
+@console.input(OrderQuery, location="query", arg_name="query")
+@console.output(OrderPage)
+@console.doc(summary="Orders of every client, by region", tags=TAGS, security=SECURITY)
+def list_orders(query):
+    """All clients' orders; a region filter includes everything inside it."""
+    stmt = select(Order)
+    if "region_id" in query:
+        stmt = stmt.where(Order.region_id.in_(region_descendant_ids(query["region_id"])))
+    for key in ("status", "kind", "site_id", "org_id"):
+        if key in query:
+            stmt = stmt.where(getattr(Order, key) == query[key])
+    if query.get("sla_breached"):
+        stmt = stmt.where(Order.sla_breached_at.is_not(None))
+    items, cursor = paginate(stmt, Order.id, limit=query["limit"], cursor=query["cursor"])
+    return {"items": [order_out(o) for o in items], "next_cursor": cursor}
+
+
+@console.get("/orders/<int:order_id>/candidates")
+@requires("orders:read", "orders:dispatch")
+@console.output(CandidatesOut)
+@console.doc(summary="Who could take this order, and why the others cannot", tags=TAGS, security=SECURITY)
+def candidates(order_id):
+    """Eligible online technicians with room, ranked by distance, load and rating; the rest with reasons."""
+    return assign.candidates(_order(order_id))
+
+
+@console.post("/orders/<int:order_id>/assign")
+@requires("orders:dispatch")
+@console.input(AssignIn, arg_name="body")
+@console.output(OrderOut)
+@console.doc(summary="Assign an order to a technician", tags=TAGS, security=SECURITY)
+def assign_order(order_id, body):
+    """Assign to a named technician (eligible, under their limit); they accept or decline."""
+    _order(order_id)
+    assign.assign_order(order_id, body["technician_id"], _actor())
+    db.session.commit()
+    return order_out(_order(order_id))
+
+
+@console.post("/orders/<int:order_id>/auto-assign")
+@requires("orders:dispatch")
+@console.output(OrderOut)
+@console.doc(summary="Assign the best candidate", tags=TAGS, security=SECURITY)
+def auto_assign(order_id):
+    """Assign the best candidate not yet asked (or leave the order published if none)."""
+    assign.auto_assign(_order(order_id), _actor())
+    db.session.commit()
+    return order_out(_order(order_id))
+
+
+@console.post("/rate-cards")
+@requires("ratecards:manage")
+@console.input(RateCardIn, arg_name="body")
+@console.output(RateCardOut, status_code=201)
+@console.doc(summary="Publish a new rate card version for a client", tags=TAGS, security=SECURITY)
+def create_rate_card(body):
+    """A new version of a client's points terms (older versions stay, orders keep theirs)."""
+    if db.session.get(Organization, body["org_id"]) is None:
+        not_found("organization")
+    card = create_card(body["org_id"], body["terms"])
+    db.session.commit()
+    return card_out(card)
+
+
+@console.get("/webhook-deliveries")
+@requires("orders:dispatch")
+@console.input(DeliveryQuery, location="query", arg_name="query")
+@console.output(WebhookDeliveryPage)
+@console.doc(summary="Webhook deliveries of every client", tags=TAGS, security=SECURITY)
+def list_deliveries(query):
+    """The outbox: pending, delivered and dead-lettered deliveries."""
+    stmt = select(WebhookDelivery)
+    for key in ("state", "org_id"):
+        if key in query:
+            stmt = stmt.where(getattr(WebhookDelivery, key) == query[key])
+    items, cursor = paginate(stmt, WebhookDelivery.id, limit=query["limit"], cursor=query["cursor"])
+    return {"items": [delivery_out(d) for d in items], "next_cursor": cursor}
+
+
+@console.post("/webhook-deliveries/<int:delivery_id>/replay")
+@requires("orders:dispatch")
+@console.output(WebhookDeliveryOut, status_code=202)
+@console.doc(summary="Send a delivery again", tags=TAGS, security=SECURITY)
+def replay_delivery(delivery_id):
+    """Queue one more attempt of a delivery (same webhook-id)."""
+    row = db.session.get(WebhookDelivery, delivery_id)
+    if row is None:
+        not_found("webhook delivery")
+    replay(row)
+    after_commit(deliver.enqueue, row.id)
+    db.session.commit()
+    return delivery_out(row)

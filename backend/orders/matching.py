@@ -1,0 +1,217 @@
+"""Who may see and take an order, the technicians' feed, and the console's candidates.
+
+One rule, from workforce_eligibility: a technician serves the regions they are active
+members of and everything inside them; their role must equal the order's (when it names
+one); every required skill must be held verified, valid today, at the level asked.
+The per-order direction uses `eligible_query`; the feed runs the same rule the other way
+(which orders does this technician satisfy) — a test keeps the two in agreement.
+
+Ranking (documented here because the console and the feed show it):
+- feed: distance in km + a priority handicap (urgent 0, high 3, normal 6, low 10 km);
+- candidates: KNN distance (`<->` on matching_positions' GiST index) in km
+  + 2 km per order in hand - 1 km per rating star above 3.
+"""
+
+from datetime import UTC, datetime
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import Point
+from sqlalchemy import case, exists, func, literal, or_, select
+
+from backend.extensions import db
+from backend.models import (
+    MatchingPosition,
+    Order,
+    OrderSkill,
+    Region,
+    Role,
+    Site,
+    Skill,
+    Technician,
+    TechnicianProfile,
+    TechnicianRegion,
+    TechnicianSkill,
+    User,
+)
+from backend.models.base import utcnow
+from backend.orders.state import ACTIVE, OPEN
+from backend.workforce.eligibility import (
+    Requirements,
+    SkillRequirement,
+    eligible_query,
+    online_technician_ids,
+)
+
+PRIORITY_HANDICAP_KM = {"urgent": 0, "high": 3, "normal": 6, "low": 10}
+LOAD_PENALTY_KM = 2.0
+RATING_BONUS_KM = 1.0
+
+
+def requirements_for(order: Order, *, online_only=False) -> Requirements | None:
+    """The order's needs as workforce Requirements; None when it has no region (no one may see it)."""
+    if order.region_id is None:
+        return None
+    skills = tuple(SkillRequirement(s.skill_code, s.min_level) for s in order.skills)
+    return Requirements(region_id=order.region_id, role_code=order.role_code, skills=skills, online_only=online_only)
+
+
+def eligible_ids(order: Order, *, online_only=False) -> list[int]:
+    req = requirements_for(order, online_only=online_only)
+    return list(db.session.scalars(eligible_query(req).order_by(Technician.id))) if req else []
+
+
+def is_eligible(order: Order, technician_id: int) -> bool:
+    req = requirements_for(order)
+    return bool(req and db.session.scalar(eligible_query(req).where(Technician.id == technician_id)))
+
+
+def technician_can_see(order: Order | None, technician_id: int) -> bool:
+    """Their own order, or an open one they are eligible for; anything else is a 404 to them."""
+    if order is None:
+        return False
+    if order.technician_id == technician_id and order.status not in OPEN:
+        return True
+    return order.status in OPEN and is_eligible(order, technician_id)
+
+
+# --- the feed: the same rule, from the technician's side --------------------------------------
+
+
+def served_region_ids(technician_id: int):
+    """A select of every region the technician serves: their active regions and all inside them."""
+    tree = (
+        select(TechnicianRegion.region_id.label("id"))
+        .where(TechnicianRegion.technician_id == technician_id, TechnicianRegion.state == "active")
+        .cte("served", recursive=True)
+    )
+    tree = tree.union_all(select(Region.id).where(Region.parent_id == tree.c.id))
+    return select(tree.c.id)
+
+
+def _unmet_skill(technician_id: int, today):
+    held = exists().where(
+        TechnicianSkill.technician_id == technician_id,
+        TechnicianSkill.skill_id == Skill.id,
+        Skill.code == OrderSkill.skill_code,
+        TechnicianSkill.state == "verified",
+        TechnicianSkill.level >= OrderSkill.min_level,
+        TechnicianSkill.valid_from <= today,
+        or_(TechnicianSkill.valid_until.is_(None), TechnicianSkill.valid_until >= today),
+    )
+    return exists().where(OrderSkill.order_id == Order.id, ~held)
+
+
+def open_orders_for(technician_id: int):
+    """A select of open orders this technician may see (nothing unless approved and active)."""
+    today = datetime.now(UTC).date()
+    profile = db.session.execute(
+        select(TechnicianProfile.status, Role.code, User.is_active)
+        .join(Technician, Technician.id == TechnicianProfile.technician_id)
+        .join(User, User.id == Technician.user_id)
+        .outerjoin(Role, Role.id == TechnicianProfile.role_id)
+        .where(TechnicianProfile.technician_id == technician_id)
+    ).first()
+    stmt = select(Order).where(Order.status.in_(OPEN))
+    if profile is None or profile.status != "approved" or not profile.is_active:
+        return stmt.where(literal(False))
+    return stmt.where(
+        Order.region_id.in_(served_region_ids(technician_id)),
+        or_(Order.role_code.is_(None), Order.role_code == profile.code),
+        ~_unmet_skill(technician_id, today),
+    )
+
+
+def work_point():
+    """SQL: the point where an order's work is done (its site's, else its own)."""
+    site_point = select(Site.location).where(Site.id == Order.site_id).scalar_subquery()
+    return func.coalesce(site_point, Order.location)
+
+
+def feed(technician_id: int, lon_lat, limit: int):
+    """Open orders for the technician ranked by distance from lon_lat and urgency: [(order, metres)]."""
+    if lon_lat is None:
+        refresh_positions([technician_id])
+        lon_lat = last_position(technician_id)
+    distance = _metres_from(lon_lat)
+    handicap = case(PRIORITY_HANDICAP_KM, value=Order.priority, else_=6)
+    score = func.coalesce(distance, 0) / 1000.0 + handicap
+    stmt = open_orders_for(technician_id).add_columns(distance).order_by(score, Order.id).limit(limit)
+    return [(row[0], row[1]) for row in db.session.execute(stmt)]
+
+
+def _metres_from(lon_lat):
+    if lon_lat is None:
+        return literal(None)
+    here = func.ST_GeogFromWKB(func.ST_AsBinary(from_shape(Point(*lon_lat), srid=4326)))
+    return func.ST_Distance(func.geography(work_point()), here)
+
+
+def refresh_positions(technician_ids):
+    """Copy the newest live fixes (kept in Redis by tracking) into matching_positions for KNN."""
+    try:
+        from backend.tracking.ingest import live_positions
+    except ImportError:  # tracking not installed: positions come from the feed and check-ins only
+        return
+    for technician_id, position in live_positions(list(technician_ids)).items():
+        remember_position(technician_id, (position["lon"], position["lat"]))
+
+
+def last_position(technician_id: int):
+    geom = db.session.scalar(select(MatchingPosition.location).where(MatchingPosition.technician_id == technician_id))
+    if geom is None:
+        return None
+    from geoalchemy2.shape import to_shape
+
+    point = to_shape(geom)
+    return (point.x, point.y)
+
+
+def remember_position(technician_id: int, lon_lat):
+    """Keep the newest position the technician reported (feed query, check-in) for matching."""
+    from sqlalchemy.dialects.postgresql import insert
+
+    geom = from_shape(Point(*lon_lat), srid=4326)
+    stmt = insert(MatchingPosition).values(technician_id=technician_id, location=geom, updated_at=utcnow())
+    db.session.execute(
+        stmt.on_conflict_do_update(index_elements=["technician_id"], set_={"location": geom, "updated_at": utcnow()})
+    )
+
+
+# --- load and rating -------------------------------------------------------------------------
+
+
+def loads(technician_ids) -> dict[int, int]:
+    """Orders in hand (assigned … on site, or a rejected delivery to redo) per technician."""
+    rows = db.session.execute(
+        select(Order.technician_id, func.count())
+        .where(Order.technician_id.in_(list(technician_ids)), Order.status.in_(ACTIVE))
+        .group_by(Order.technician_id)
+    )
+    return dict(rows.all())
+
+
+def ratings(technician_ids) -> dict[int, float]:
+    rows = db.session.execute(
+        select(Order.technician_id, func.avg(Order.quality_rating))
+        .where(Order.technician_id.in_(list(technician_ids)), Order.quality_rating.is_not(None))
+        .group_by(Order.technician_id)
+    )
+    return {tid: float(avg) for tid, avg in rows}
+
+
+def knn_order(technician_ids, lon_lat):
+    """{technician_id: metres} for those with a known position, nearest first (KNN on the GiST index)."""
+    if lon_lat is None or not technician_ids:
+        return {}
+    point = from_shape(Point(*lon_lat), srid=4326)
+    here = func.ST_GeogFromWKB(func.ST_AsBinary(point))
+    stmt = (
+        select(MatchingPosition.technician_id, func.ST_Distance(func.geography(MatchingPosition.location), here))
+        .where(MatchingPosition.technician_id.in_(list(technician_ids)))
+        .order_by(MatchingPosition.location.op("<->")(point))
+    )
+    return {tid: float(m) for tid, m in db.session.execute(stmt)}
+
+
+def online_ids() -> set[int]:
+    return set(online_technician_ids())

@@ -1,0 +1,315 @@
+"""The client order API: create (one, a batch, a CSV), follow, publish, cancel, and judge deliveries."""
+
+import csv
+import hashlib
+import io
+
+from flask import request
+from sqlalchemy import select
+
+from backend.accounts.principal import current_principal, requires
+from backend.accounts.tenancy import org_ancestor_ids, require_org_in_reach, visible_org_ids
+from backend.blueprints import SECURITY, api
+from backend.errors import fail, field_error, not_found
+from backend.extensions import db
+from backend.models import Order, OrderEvent, RateCard
+from backend.orders import idempotency as idem
+from backend.orders import lifecycle as life
+from backend.orders import service as svc
+from backend.orders.points import card_out
+from backend.orders.schemas import (
+    MAX_BATCH,
+    AcceptIn,
+    BatchOut,
+    EventList,
+    OrderBatchIn,
+    OrderImportIn,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    OrderQuery,
+    RateCardList,
+    RatingIn,
+    ReasonIn,
+)
+from backend.pagination import paginate
+from backend.workforce.eligibility import region_descendant_ids
+
+TAGS = ["orders"]
+IDEMPOTENCY_DOC = (
+    "Send an Idempotency-Key header to retry safely: the same key and body replay the first "
+    "answer (kept at least 24 h); the same key with another body is a 422."
+)
+
+
+def actor():
+    """(kind, id) of the caller, for event rows."""
+    principal = current_principal()
+    return (principal.kind, principal.id)
+
+
+def owner_org(org_id):
+    """The organization an order is created for: the caller's, or one of its sub-accounts."""
+    principal = current_principal()
+    org_id = org_id or principal.org_id
+    if org_id is None or principal.is_platform:
+        fail(403, "orders are created by clients", kind="forbidden")
+    require_org_in_reach(org_id)
+    return org_id
+
+
+def load_order(order_id, *, lock=False) -> Order:
+    """One order of the caller's organizations, or 404 (the same for another tenant's)."""
+    stmt = svc.visible_orders().where(Order.id == order_id)
+    order = db.session.scalar(stmt.with_for_update() if lock else stmt)
+    if order is None:
+        not_found("order")
+    return order
+
+
+def created(orders, status=201):
+    body = {"created": len(orders), "items": [svc.order_out(o) for o in orders]}
+    return idem.finish(status, BatchOut().dump(body))
+
+
+def _create(bodies, org_ids, publish_flags, *, numbered=True):
+    """Validate every body, then store all (and publish those asked) or none."""
+    catalogue = svc.Catalogue()
+    drafts = [svc.validate_order(b, org_ids[i], catalogue, row=i if numbered else None) for i, b in enumerate(bodies)]
+    svc.require_clean(drafts)
+    orders = svc.insert_drafts(drafts, actor())
+    for order, publish in zip(orders, publish_flags, strict=True):
+        if publish:
+            life.publish(order, actor())
+    return orders
+
+
+@api.post("/orders")
+@requires("orders:write")
+@api.input(OrderIn, arg_name="body")
+@api.output(OrderOut, status_code=201)
+@api.doc(summary="Create an order", tags=TAGS, security=SECURITY, description=IDEMPOTENCY_DOC)
+def create_order(body):
+    """Create one order (optionally published at once); honours Idempotency-Key."""
+    replay = idem.begin(request.get_json(silent=True))
+    if replay is not None:
+        return replay
+    order = _create([body], [owner_org(body["org_id"])], [body["publish"]], numbered=False)[0]
+    db.session.flush()
+    response = idem.finish(201, OrderOut().dump(svc.order_out(order)))
+    db.session.commit()
+    return response
+
+
+@api.post("/orders/batch")
+@requires("orders:write")
+@api.input(OrderBatchIn, arg_name="body")
+@api.output(BatchOut, status_code=201)
+@api.doc(
+    summary=f"Create up to {MAX_BATCH} orders, all or nothing",
+    tags=TAGS,
+    security=SECURITY,
+    description=IDEMPOTENCY_DOC,
+)
+def create_batch(body):
+    """Create many orders; if any row is wrong none is stored and every bad row is named."""
+    replay = idem.begin(request.get_json(silent=True))
+    if replay is not None:
+        return replay
+    loaded, errors = svc.load_rows(OrderIn(), body["orders"])
+    if errors:
+        fail(422, "some orders are invalid; none was stored", errors=errors, kind="validation-error")
+    org_ids = [owner_org(b["org_id"]) for b in loaded]
+    orders = _create(loaded, org_ids, [b["publish"] for b in loaded])
+    response = created(orders)
+    db.session.commit()
+    return response
+
+
+@api.post("/orders/import")
+@requires("orders:write")
+@api.input(OrderImportIn, location="form_and_files", arg_name="form")
+@api.output(BatchOut, status_code=201)
+@api.doc(summary="Import orders from CSV, all or nothing", tags=TAGS, security=SECURITY, description=IDEMPOTENCY_DOC)
+def import_orders(form):
+    """Import orders from a CSV file; every broken row is named and nothing is stored."""
+    data = form["file"].read()
+    replay = idem.begin({"csv_sha256": hashlib.sha256(data).hexdigest(), "org_id": form["org_id"]})
+    if replay is not None:
+        return replay
+    org_id = owner_org(form["org_id"])
+    rows = csv_rows(data)
+    loaded, errors = svc.load_rows(OrderIn(), rows)
+    if errors:
+        fail(422, "some rows are invalid; none was stored", errors=errors, kind="validation-error")
+    orders = _create(loaded, [org_id] * len(loaded), [form["publish"]] * len(loaded))
+    response = created(orders)
+    db.session.commit()
+    return response
+
+
+CSV_FIELDS = (
+    "client_ref",
+    "kind",
+    "work_type",
+    "site_code",
+    "role",
+    "priority",
+    "sla_deadline",
+    "standard_duration_min",
+    "description",
+    "dispatch_mode",
+    "coord_sys",
+)
+
+
+def csv_rows(data: bytes) -> list[dict]:
+    """CSV rows as OrderIn bodies (row numbers in errors count data rows from 0)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        fail(422, "the file is not UTF-8 text", errors=[field_error("file", "must be UTF-8 CSV", "files")])
+    rows = [_csv_body(r) for r in csv.DictReader(io.StringIO(text))]
+    if not rows or len(rows) > MAX_BATCH:
+        fail(422, f"a CSV holds 1 to {MAX_BATCH} orders", errors=[field_error("file", "wrong row count", "files")])
+    return rows
+
+
+def _csv_body(row: dict) -> dict:
+    body = {k: row[k].strip() for k in CSV_FIELDS if (row.get(k) or "").strip()}
+    if (row.get("lon") or "").strip() and (row.get("lat") or "").strip():
+        body["location"] = [_number(row["lon"]), _number(row["lat"])]
+    if (row.get("skills") or "").strip():
+        body["skills"] = [_skill(part) for part in row["skills"].split(";") if part.strip()]
+    start, end = (row.get("window_start") or "").strip(), (row.get("window_end") or "").strip()
+    if start or end:
+        body["time_windows"] = [{"start": start, "end": end}]
+    return body
+
+
+def _skill(part):
+    code, _, level = part.strip().partition(":")
+    return {"code": code.strip(), "min_level": level.strip() or 1}
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+@api.get("/orders")
+@requires("orders:read")
+@api.input(OrderQuery, location="query", arg_name="query")
+@api.output(OrderPage)
+@api.doc(summary="Orders the caller can see", tags=TAGS, security=SECURITY)
+def list_orders(query):
+    """Orders of the caller's organizations, filtered by status, kind, region, site, dates."""
+    stmt = svc.visible_orders()
+    if query.get("status"):
+        stmt = stmt.where(Order.status.in_(query["status"]))
+    for key in ("kind", "site_id", "org_id"):
+        if key in query:
+            stmt = stmt.where(getattr(Order, key) == query[key])
+    if "region_id" in query:  # the region and everything inside it
+        stmt = stmt.where(Order.region_id.in_(region_descendant_ids(query["region_id"])))
+    if "created_from" in query:
+        stmt = stmt.where(Order.created_at >= query["created_from"])
+    if "created_to" in query:
+        stmt = stmt.where(Order.created_at < query["created_to"])
+    if "sla_breached" in query:
+        stmt = stmt.where(
+            Order.sla_breached_at.is_not(None) if query["sla_breached"] else Order.sla_breached_at.is_(None)
+        )
+    items, cursor = paginate(stmt, Order.id, limit=query["limit"], cursor=query["cursor"])
+    return {"items": [svc.order_out(o) for o in items], "next_cursor": cursor}
+
+
+@api.get("/orders/<int:order_id>")
+@requires("orders:read")
+@api.output(OrderOut)
+@api.doc(summary="One order", tags=TAGS, security=SECURITY)
+def get_order(order_id):
+    """One order, with what may happen to it next and its points."""
+    return svc.order_out(load_order(order_id))
+
+
+@api.get("/orders/<int:order_id>/events")
+@requires("orders:read")
+@api.output(EventList)
+@api.doc(summary="An order's history", tags=TAGS, security=SECURITY)
+def order_events(order_id):
+    """Every state change of the order: who, when, where, from → to, why."""
+    load_order(order_id)
+    events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))
+    return {"items": [svc.event_out(e) for e in events]}
+
+
+def _act(order_id, fn, *args):
+    order = load_order(order_id)
+    fn(order, actor(), *args)
+    db.session.commit()
+    return svc.order_out(db.session.get(Order, order_id))
+
+
+@api.post("/orders/<int:order_id>/publish")
+@requires("orders:write")
+@api.output(OrderOut)
+@api.doc(summary="Publish an order", tags=TAGS, security=SECURITY)
+def publish_order(order_id):
+    """Publish: offered to eligible technicians online (grab) or assigned to the best (auto)."""
+    return _act(order_id, life.publish)
+
+
+@api.post("/orders/<int:order_id>/cancel")
+@requires("orders:write")
+@api.input(ReasonIn, arg_name="body")
+@api.output(OrderOut)
+@api.doc(summary="Cancel an order", tags=TAGS, security=SECURITY)
+def cancel_order(order_id, body):
+    """Cancel an order that is not yet delivered, with a reason."""
+    return _act(order_id, life.cancel, body["reason"])
+
+
+@api.post("/orders/<int:order_id>/accept")
+@requires("orders:write")
+@api.input(AcceptIn, arg_name="body")
+@api.output(OrderOut)
+@api.doc(summary="Accept a delivery", tags=TAGS, security=SECURITY)
+def accept_delivery(order_id, body):
+    """Accept (verify) a delivery, optionally rating it; points are computed."""
+    return _act(order_id, life.verify, body["rating"], body["reason"])
+
+
+@api.post("/orders/<int:order_id>/reject")
+@requires("orders:write")
+@api.input(ReasonIn, arg_name="body")
+@api.output(OrderOut)
+@api.doc(summary="Reject a delivery", tags=TAGS, security=SECURITY)
+def reject_delivery(order_id, body):
+    """Reject a delivery with a reason; it returns to the technician."""
+    return _act(order_id, life.reject, body["reason"])
+
+
+@api.post("/orders/<int:order_id>/rating")
+@requires("orders:write")
+@api.input(RatingIn, arg_name="body")
+@api.output(OrderOut)
+@api.doc(summary="Rate the quality of a delivery", tags=TAGS, security=SECURITY)
+def rate_order(order_id, body):
+    """Rate quality 1-5 (delivered or verified orders; a verified order's points follow)."""
+    return _act(order_id, life.rate, body["rating"])
+
+
+@api.get("/rate-cards")
+@requires("orders:read")
+@api.output(RateCardList)
+@api.doc(summary="Rate cards of the caller's organizations", tags=TAGS, security=SECURITY)
+def list_rate_cards():
+    """Every version of the rate cards that apply to the caller."""
+    orgs = visible_org_ids()
+    stmt = select(RateCard).order_by(RateCard.org_id, RateCard.version)
+    if orgs is not None:
+        stmt = stmt.where(RateCard.org_id.in_(set(orgs) | set(org_ancestor_ids(current_principal().org_id))))
+    return {"items": [card_out(c) for c in db.session.scalars(stmt)]}

@@ -1,0 +1,86 @@
+"""The planning job: one RQ job per plan, on the dispatch queue.
+
+Progress is written to the plan row and pushed to consoles through the Socket.IO
+Redis queue; cancellation is RQ's own (cancel a queued job, stop a running one).
+"""
+
+import dataclasses
+import logging
+
+import dispatch
+from backend.extensions import db
+from backend.jobs import job
+from backend.models import RoutePlan
+from backend.planning.service import build_problem, now_utc, previous_routes, store_plan
+from backend.realtime import emit_to_regions, external_emitter
+
+log = logging.getLogger(__name__)
+
+
+@job("dispatch", timeout=900)
+def run_plan(plan_id: int):
+    plan = db.session.get(RoutePlan, plan_id)
+    if plan is None or plan.status != "queued":
+        return  # cancelled before it started, or already run
+    origin = now_utc()
+    plan.status, plan.started_at, plan.origin_at = "running", origin, origin
+    report(plan, "building the problem")
+    try:
+        _solve_and_store(plan, origin)
+    except Exception as exc:  # the plan row must say what went wrong; RQ keeps the traceback
+        db.session.rollback()
+        _fail(plan_id, f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _solve_and_store(plan, origin):
+    problem, points, late = build_problem(plan, origin)
+    report(plan, f"solving {len(problem.orders)} orders for {len(problem.technicians)} technicians")
+    result = solve(problem, plan)
+    result = dataclasses.replace(result, unassigned=result.unassigned + tuple(late))
+    db.session.refresh(plan)
+    if plan.status != "running":
+        return  # a dispatcher cancelled it while the solver ran
+    store_plan(plan, result, origin, points, problem)
+    plan.status, plan.finished_at = "solved", now_utc()
+    report(plan, "solved")
+
+
+def solve(problem: dispatch.Problem, plan: RoutePlan) -> dispatch.Plan:
+    params = dispatch.Params(policy=dispatch.POLICIES[plan.policy])
+    if plan.previous_plan_id:
+        previous = previous_routes(plan.previous_plan_id)
+        return dispatch.replan(problem, previous, params, seed=plan.seed, time_limit=plan.time_limit_s)
+    return dispatch.solve(problem, params, seed=plan.seed, time_limit=plan.time_limit_s)
+
+
+def report(plan: RoutePlan, stage: str):
+    """Save the stage and tell the consoles."""
+    plan.stage = stage
+    db.session.commit()
+    payload = {
+        "plan_id": plan.id,
+        "region_id": plan.region_id,
+        "status": plan.status,
+        "stage": stage,
+        "stats": plan.stats or {},
+    }
+    emit_to_regions("plan_progress", payload, [plan.region_id], external_emitter())
+
+
+def _fail(plan_id, message):
+    plan = db.session.get(RoutePlan, plan_id)
+    plan.status, plan.error, plan.finished_at = "failed", message[:2000], now_utc()
+    report(plan, "failed")
+
+
+@job("dispatch", timeout=120)
+def replan_changed_regions():
+    """Periodic: re-plan a region whose published plan was overtaken by events (an urgent
+    order arrived, a planned technician went offline), with a short time limit."""
+    from backend.planning.service import regions_needing_replan, start_replan
+
+    for previous, trigger in regions_needing_replan():
+        plan = start_replan(previous, trigger)
+        plan.rq_job_id = run_plan.enqueue(plan.id).id
+        report(plan, f"queued: re-plan after {trigger.replace('_', ' ')}")

@@ -1,0 +1,389 @@
+"""Route planning for a region: build a dispatch.Problem from rows, store the Plan, publish it.
+
+The solver stays pure (dispatch/); this module is the adapter. Times in the problem are
+seconds from the plan's origin (the moment the job starts); coordinates are WGS-84.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import LineString
+from sqlalchemy import func, select
+
+import dispatch
+from backend.extensions import db
+from backend.models import (
+    Order,
+    OrderSkill,
+    PlanRoute,
+    PlanStop,
+    PlanUnassigned,
+    Region,
+    Role,
+    RoutePlan,
+    Skill,
+    Technician,
+    TechnicianProfile,
+    TechnicianRegion,
+    TechnicianSkill,
+    User,
+)
+from backend.orders.service import order_point
+from backend.redis_client import get_redis
+from backend.workforce.eligibility import (
+    ONLINE_WINDOW,
+    PRESENCE_KEY,
+    region_ancestor_ids,
+    region_descendant_ids,
+)
+from geo.travel import StraightLineProvider
+
+OPEN_STATES = ("published", "offered")
+# Work a technician already holds stays with them, in this order of progress.
+PINNED_STATES = ("on_site", "en_route", "accepted", "assigned")
+POSITIONS_GEO_KEY = "gridwork:positions:geo"  # written by live tracking
+
+
+def build_problem(plan: RoutePlan, origin: datetime) -> tuple[dispatch.Problem, dict, list]:
+    """The region's open and pinned field orders and its technicians, as a dispatch.Problem.
+
+    Returns the problem, each matrix index's (lon, lat) for route geometry, and the orders
+    left out before solving (every time window already over).
+    """
+    region_ids = list(db.session.scalars(region_descendant_ids(plan.region_id)))
+    models = [_order_model(o, origin) for o in _orders_in(region_ids)]
+    late = [m for m in models if isinstance(m, dispatch.Unassigned)]
+    models = [m for m in models if isinstance(m, dispatch.Order)]
+    technicians = _technicians_for(plan.region_id, region_ids, origin, plan.horizon_hours)
+    if plan.trigger == "technician_offline":
+        gone = offline_technician_ids([int(t.id) for t in technicians], origin.timestamp())
+        technicians = [t for t in technicians if int(t.id) not in gone]
+    problem = dispatch.Problem.from_coords(technicians, models, StraightLineProvider(), depart_at=origin)
+    return problem, dict(enumerate(problem.points or [])), late
+
+
+def _orders_in(region_ids):
+    stmt = select(Order).where(
+        Order.region_id.in_(region_ids),
+        Order.kind != "project",  # online work: nothing to route
+        (Order.status.in_(OPEN_STATES)) | (Order.status.in_(PINNED_STATES) & Order.technician_id.is_not(None)),
+    )
+    return list(db.session.scalars(stmt.order_by(Order.id)))
+
+
+def _order_model(order: Order, origin: datetime) -> dispatch.Order | dispatch.Unassigned:
+    pinned = order.status in PINNED_STATES
+    windows = tuple(_windows(order, origin))
+    if order.time_windows and not windows and not pinned:
+        return dispatch.Unassigned(str(order.id), "window_unreachable", "every time window of the order is over")
+    skills = db.session.execute(
+        select(OrderSkill.skill_code, OrderSkill.min_level).where(OrderSkill.order_id == order.id)
+    )
+    return dispatch.Order(
+        id=str(order.id),
+        location=order_point(order),
+        service_seconds=0 if order.status == "on_site" else order.standard_duration_min * 60,
+        windows=windows,
+        sla_deadline=_seconds(order.sla_deadline, origin),
+        priority=order.priority,
+        role=order.role_code,
+        skills=dict(skills.all()),
+        region=str(order.region_id),
+        pinned_to=str(order.technician_id) if pinned else None,
+        pinned_seq=PINNED_STATES.index(order.status) if pinned else None,
+    )
+
+
+def _windows(order, origin):
+    # Windows are clipped to "now": the part already past cannot be used any more.
+    for window in order.time_windows or []:
+        start = max(0, _seconds(datetime.fromisoformat(window["start"]), origin))
+        end = _seconds(datetime.fromisoformat(window["end"]), origin)
+        if end >= start:
+            yield dispatch.TimeWindow(start, end)
+
+
+def _seconds(moment, origin):
+    return None if moment is None else int((moment - origin).total_seconds())
+
+
+def _technicians_for(region_id, region_ids, origin, horizon_hours):
+    """Approved, active technicians who serve any part of the region (members of the region,
+    of a region inside it, or of one of its ancestors), with today's valid skills."""
+    pool = set(region_ids) | set(db.session.scalars(region_ancestor_ids(region_id)))
+    rows = db.session.execute(
+        select(Technician.id, Role.code)
+        .join(TechnicianProfile, TechnicianProfile.technician_id == Technician.id)
+        .join(User, User.id == Technician.user_id)
+        .outerjoin(Role, Role.id == TechnicianProfile.role_id)
+        .join(TechnicianRegion, TechnicianRegion.technician_id == Technician.id)
+        .where(TechnicianProfile.status == "approved", User.is_active.is_(True))
+        .where(TechnicianRegion.state == "active", TechnicianRegion.region_id.in_(pool))
+        .distinct()
+        .order_by(Technician.id)
+    ).all()
+    ids = [r[0] for r in rows]
+    positions = _positions(ids)
+    shift_end = horizon_hours * 3600
+    return [
+        dispatch.Technician(
+            id=str(tech_id),
+            start=positions.get(tech_id) or _home_region_centre(tech_id),
+            shift_start=0,
+            shift_end=shift_end,
+            role=role,
+            skills=_valid_skills(tech_id, origin.date()),
+            regions=frozenset(_served_regions(tech_id)),
+        )
+        for tech_id, role in rows
+    ]
+
+
+def _positions(ids):
+    if not ids:
+        return {}
+    coords = get_redis().geopos(POSITIONS_GEO_KEY, *[str(i) for i in ids])
+    return {tech_id: (lon, lat) for tech_id, pos in zip(ids, coords, strict=True) if pos for lon, lat in [pos]}
+
+
+def _home_region_centre(tech_id):
+    # With no live fix yet, start from the middle of the technician's first region.
+    centre = db.session.scalar(
+        select(func.ST_AsText(func.ST_PointOnSurface(Region.geom)))
+        .join(TechnicianRegion, TechnicianRegion.region_id == Region.id)
+        .where(TechnicianRegion.technician_id == tech_id, TechnicianRegion.state == "active")
+        .order_by(TechnicianRegion.region_id)
+        .limit(1)
+    )
+    x, y = centre.removeprefix("POINT(").removesuffix(")").split()
+    return float(x), float(y)
+
+
+def _valid_skills(tech_id, on_date):
+    rows = db.session.execute(
+        select(Skill.code, func.max(TechnicianSkill.level))
+        .join(Skill, Skill.id == TechnicianSkill.skill_id)
+        .where(TechnicianSkill.technician_id == tech_id, TechnicianSkill.state == "verified")
+        .where(TechnicianSkill.valid_from <= on_date)
+        .where((TechnicianSkill.valid_until.is_(None)) | (TechnicianSkill.valid_until >= on_date))
+        .group_by(Skill.code)
+    )
+    return dict(rows.all())
+
+
+def _served_regions(tech_id):
+    memberships = db.session.scalars(
+        select(TechnicianRegion.region_id).where(
+            TechnicianRegion.technician_id == tech_id, TechnicianRegion.state == "active"
+        )
+    )
+    served = set()
+    for region_id in memberships:
+        served |= {str(r) for r in db.session.scalars(region_descendant_ids(region_id))}
+    return served
+
+
+def store_plan(plan: RoutePlan, result: dispatch.Plan, origin: datetime, points: dict, problem: dispatch.Problem):
+    """Write routes (straight-line geometry: the travel model is straight-line), stops with
+    ETAs, and unassigned reasons."""
+    pinned = {o.id for o in problem.orders if o.pinned_to is not None}
+    locations = {o.id: o.location for o in problem.orders}
+    for route in result.routes:
+        if route.stops:
+            plan.routes.append(_route_row(route, problem, points, locations, origin, pinned))
+    for item in result.unassigned:
+        plan.unassigned.append(
+            PlanUnassigned(order_id=int(item.order_id), reason=item.reason, detail=item.detail[:300])
+        )
+    plan.objective = result.objective
+    plan.stats = plan_stats(result, problem)
+
+
+def _route_row(route, problem, points, locations, origin, pinned):
+    start = points[problem.technician(route.technician_id).start]
+    line = [start] + [points[locations[s.order_id]] for s in route.stops]
+    row = PlanRoute(
+        technician_id=int(route.technician_id),
+        start_at=_at(origin, route.start),
+        end_at=_at(origin, route.end),
+        travel_m=route.travel_meters,
+        travel_s=route.travel_seconds,
+        geom=from_shape(LineString(line if len(set(line)) > 1 else line + line), srid=4326),
+    )
+    for seq, stop in enumerate(route.stops, start=1):
+        row.stops.append(
+            PlanStop(
+                order_id=int(stop.order_id),
+                seq=seq,
+                arrival_at=_at(origin, stop.arrival),
+                eta=_at(origin, stop.start),
+                end_at=_at(origin, stop.end),
+                wait_s=stop.wait,
+                slack_s=stop.slack,
+                lateness_s=stop.lateness,
+                pinned=stop.order_id in pinned,
+            )
+        )
+    return row
+
+
+def _at(origin, seconds):
+    return origin + timedelta(seconds=seconds)
+
+
+def plan_stats(result: dispatch.Plan, problem: dispatch.Problem) -> dict:
+    urgent = {o.id for o in problem.orders if o.priority == dispatch.Priority.URGENT}
+    stops = [s for r in result.routes for s in r.stops]
+    return {
+        "technicians": len(problem.technicians),
+        "orders": len(stops) + len(result.unassigned),
+        "served": len(stops),
+        "unassigned": len(result.unassigned),
+        "urgent": len(urgent),
+        "urgent_on_time": sum(1 for s in stops if s.order_id in urgent and s.lateness == 0),
+        "travel_m": sum(r.travel_meters for r in result.routes),
+        "lateness_s": sum(s.lateness for s in stops),
+        "solver_status": result.status,
+        "solve_seconds": round(result.seconds, 2),
+    }
+
+
+def plan_out(plan: RoutePlan, *, detail=True) -> dict:
+    body = {
+        "id": plan.id,
+        "region_id": plan.region_id,
+        "status": plan.status,
+        "policy": plan.policy,
+        "time_limit_s": plan.time_limit_s,
+        "stage": plan.stage,
+        "stats": plan.stats,
+        "error": plan.error,
+        "created_at": plan.created_at,
+        "finished_at": plan.finished_at,
+    }
+    if detail:
+        body["routes"] = [_route_out(r) for r in plan.routes]
+        body["unassigned"] = [{"order_id": u.order_id, "reason": u.reason, "detail": u.detail} for u in plan.unassigned]
+    return body
+
+
+def _route_out(route: PlanRoute) -> dict:
+    return {
+        "technician_id": route.technician_id,
+        "start_at": route.start_at.isoformat(),
+        "end_at": route.end_at.isoformat(),
+        "travel_m": route.travel_m,
+        "travel_s": route.travel_s,
+        "geometry": {"type": "LineString", "coordinates": [list(c) for c in to_shape(route.geom).coords]},
+        "stops": [
+            {
+                "order_id": s.order_id,
+                "seq": s.seq,
+                "eta": s.eta.isoformat(),
+                "arrival_at": s.arrival_at.isoformat(),
+                "end_at": s.end_at.isoformat(),
+                "wait_s": s.wait_s,
+                "slack_s": s.slack_s,
+                "lateness_s": s.lateness_s,
+                "pinned": s.pinned,
+            }
+            for s in route.stops
+        ],
+    }
+
+
+def now_utc():
+    return datetime.now(UTC)
+
+
+# --- re-planning -------------------------------------------------------------------------------
+
+REPLAN_TIME_LIMIT_S = 5
+REPLAN_LOOKBACK = timedelta(hours=12)
+
+
+def previous_routes(plan_id: int) -> dispatch.Plan:
+    """A stored plan as the solver's Plan, enough to warm-start from (its routes' orders)."""
+    routes = db.session.scalars(select(PlanRoute).where(PlanRoute.plan_id == plan_id).order_by(PlanRoute.id))
+    return dispatch.Plan(
+        routes=tuple(
+            dispatch.Route(str(r.technician_id), tuple(_bare_stop(s.order_id) for s in r.stops), 0, 0, 0, 0)
+            for r in routes
+        ),
+        unassigned=(),
+        objective=0,
+        status="STORED",
+        seconds=0.0,
+    )
+
+
+def _bare_stop(order_id):
+    return dispatch.Stop(str(order_id), 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def offline_technician_ids(ids, now: float) -> set[int]:
+    """Technicians whose last heartbeat is older than the online window. One never seen
+    is unknown, not offline: tracking may simply not be in use for them."""
+    scores = get_redis().zmscore(PRESENCE_KEY, [str(i) for i in ids]) if ids else []
+    return {i for i, score in zip(ids, scores, strict=True) if score is not None and score < now - ONLINE_WINDOW}
+
+
+def regions_needing_replan():
+    """(latest published plan, trigger) for each region where events overtook the plan."""
+    for plan in _latest_published_plans():
+        trigger = _replan_trigger(plan)
+        if trigger:
+            yield plan, trigger
+
+
+def _latest_published_plans():
+    newest = (
+        select(RoutePlan.region_id, func.max(RoutePlan.id).label("id"))
+        .where(RoutePlan.created_at > now_utc() - REPLAN_LOOKBACK)
+        .group_by(RoutePlan.region_id)
+        .subquery()
+    )
+    # Only where the newest plan is the published one: a queued or running re-plan is enough.
+    return list(
+        db.session.scalars(
+            select(RoutePlan).join(newest, newest.c.id == RoutePlan.id).where(RoutePlan.status == "published")
+        )
+    )
+
+
+def _replan_trigger(plan: RoutePlan) -> str | None:
+    region_ids = select(region_descendant_ids(plan.region_id).subquery().c.id)
+    planned = select(PlanStop.order_id).join(PlanRoute).where(PlanRoute.plan_id == plan.id)
+    urgent_new = db.session.scalar(
+        select(func.count())
+        .select_from(Order)
+        .where(
+            Order.region_id.in_(region_ids),
+            Order.priority == "urgent",
+            Order.status.in_(OPEN_STATES),
+            Order.id.not_in(planned),
+        )
+    )
+    if urgent_new:
+        return "urgent_order"
+    routed = list(db.session.scalars(select(PlanRoute.technician_id).where(PlanRoute.plan_id == plan.id)))
+    if offline_technician_ids(routed, now_utc().timestamp()):
+        return "technician_offline"
+    return None
+
+
+def start_replan(previous: RoutePlan, trigger: str) -> RoutePlan:
+    plan = RoutePlan(
+        region_id=previous.region_id,
+        status="queued",
+        policy=previous.policy,
+        time_limit_s=REPLAN_TIME_LIMIT_S,
+        horizon_hours=previous.horizon_hours,
+        seed=previous.seed,
+        previous_plan_id=previous.id,
+        trigger=trigger,
+        stats={},
+    )
+    db.session.add(plan)
+    db.session.commit()
+    return plan

@@ -1,1 +1,0 @@
-"""Marshmallow schemas: they validate requests and generate the OpenAPI document."""

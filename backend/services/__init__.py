@@ -1,1 +1,0 @@
-"""Business operations. Handlers call these; these never commit (the handler does)."""

@@ -1,0 +1,27 @@
+"""Tracking jobs: partitions ahead and retention (daily), presence time-outs (every 30 s)."""
+
+from flask import current_app
+
+from backend.jobs import job
+from backend.realtime import emit_to_regions, external_emitter
+from backend.tracking import state as tracking_state
+from backend.tracking import store as tracking_store
+
+
+@job("maintenance", timeout=600)
+def maintain_partitions():
+    """Create the next days' partitions and drop days older than TRACK_RETENTION_DAYS."""
+    tracking_store.ensure_partitions_ahead(days_ahead=3)
+    dropped = tracking_store.drop_expired_partitions(current_app.config["TRACK_RETENTION_DAYS"])
+    return [d.isoformat() for d in dropped]
+
+
+@job("maintenance", timeout=60)
+def expire_presence():
+    """Record technicians whose heartbeat timed out as offline and tell their consoles."""
+    gone = tracking_state.expire_presence()
+    emitter = external_emitter() if gone else None
+    for technician_id in gone:
+        regions = tracking_state.load(technician_id)["regions"]
+        emit_to_regions("presence", {"technician_id": technician_id, "online": False}, regions, emitter)
+    return gone

@@ -1,0 +1,123 @@
+"""Clients' webhook endpoints: register (the secret is shown once), list, remove; deliveries."""
+
+from flask import current_app
+from sqlalchemy import select
+
+from backend import pii
+from backend.accounts.principal import current_principal, requires
+from backend.accounts.tenancy import get_visible_or_404, require_org_in_reach, scope_to_tenant
+from backend.blueprints import SECURITY, api
+from backend.errors import fail, field_error, not_found
+from backend.extensions import db
+from backend.models import WebhookDelivery, WebhookEndpoint
+from backend.models.base import utcnow
+from backend.models.orders import ORDER_STATES
+from backend.orders.schemas import (
+    DeliveryQuery,
+    WebhookDeliveryPage,
+    WebhookEndpointIn,
+    WebhookEndpointList,
+    WebhookEndpointOut,
+)
+from backend.pagination import paginate
+from backend.webhooks.jobs import SECRET_CONTEXT
+from backend.webhooks.signing import UnsafeURL, check_url, new_secret
+
+TAGS = ["webhooks"]
+EVENTS = ("*", *(f"order.{s}" for s in ORDER_STATES), "order.sla_breached", "order.points_updated")
+
+
+def endpoint_out(endpoint, secret=None) -> dict:
+    out = {
+        "id": endpoint.id,
+        "org_id": endpoint.org_id,
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "created_at": endpoint.created_at.isoformat(),
+    }
+    return {**out, "secret": secret} if secret else out
+
+
+def delivery_out(row) -> dict:
+    iso = lambda v: v.isoformat() if v else None  # noqa: E731
+    return {
+        "id": row.id,
+        "message_id": row.message_id,
+        "endpoint_id": row.endpoint_id,
+        "org_id": row.org_id,
+        "event": row.event,
+        "state": row.state,
+        "attempts": row.attempts,
+        "next_attempt_at": iso(row.next_attempt_at),
+        "last_status": row.last_status,
+        "last_error": row.last_error,
+        "delivered_at": iso(row.delivered_at),
+        "created_at": iso(row.created_at),
+    }
+
+
+@api.post("/webhook-endpoints")
+@requires("webhooks:manage")
+@api.input(WebhookEndpointIn, arg_name="body")
+@api.output(WebhookEndpointOut, status_code=201)
+@api.doc(summary="Register a webhook endpoint", tags=TAGS, security=SECURITY)
+def create_endpoint(body):
+    """Register a URL for chosen events; the signing secret is returned once."""
+    org_id = body["org_id"] or current_principal().org_id
+    require_org_in_reach(org_id)
+    unknown = [e for e in body["events"] if e not in EVENTS]
+    if unknown:
+        fail(422, "unknown events", errors=[field_error("events", f"not events: {', '.join(unknown)}")])
+    try:
+        check_url(body["url"], allow_private=current_app.config["WEBHOOKS_ALLOW_PRIVATE"])
+    except UnsafeURL as exc:
+        fail(422, f"this URL cannot receive webhooks: {exc}", errors=[field_error("url", str(exc))])
+    secret = new_secret()
+    endpoint = WebhookEndpoint(
+        org_id=org_id,
+        url=body["url"],
+        events=sorted(set(body["events"])),
+        secret_enc=pii.encrypt(secret, SECRET_CONTEXT),
+    )
+    db.session.add(endpoint)
+    db.session.commit()
+    return endpoint_out(endpoint, secret)
+
+
+@api.get("/webhook-endpoints")
+@requires("webhooks:manage")
+@api.output(WebhookEndpointList)
+@api.doc(summary="Webhook endpoints", tags=TAGS, security=SECURITY)
+def list_endpoints():
+    """Active endpoints of the caller's organizations."""
+    stmt = scope_to_tenant(select(WebhookEndpoint), WebhookEndpoint.org_id)
+    rows = db.session.scalars(stmt.where(WebhookEndpoint.disabled_at.is_(None)).order_by(WebhookEndpoint.id))
+    return {"items": [endpoint_out(e) for e in rows]}
+
+
+@api.delete("/webhook-endpoints/<int:endpoint_id>")
+@requires("webhooks:manage")
+@api.output({}, status_code=204)
+@api.doc(summary="Remove a webhook endpoint", tags=TAGS, security=SECURITY)
+def delete_endpoint(endpoint_id):
+    """Stop sending to an endpoint (its delivery history stays)."""
+    endpoint = get_visible_or_404(WebhookEndpoint, endpoint_id, what="webhook endpoint")
+    if endpoint.disabled_at:
+        not_found("webhook endpoint")
+    endpoint.disabled_at = utcnow()
+    db.session.commit()
+    return ""
+
+
+@api.get("/webhook-deliveries")
+@requires("webhooks:manage")
+@api.input(DeliveryQuery, location="query", arg_name="query")
+@api.output(WebhookDeliveryPage)
+@api.doc(summary="Webhook deliveries", tags=TAGS, security=SECURITY)
+def list_deliveries(query):
+    """Deliveries to the caller's endpoints, newest last, filtered by state."""
+    stmt = scope_to_tenant(select(WebhookDelivery), WebhookDelivery.org_id)
+    if "state" in query:
+        stmt = stmt.where(WebhookDelivery.state == query["state"])
+    items, cursor = paginate(stmt, WebhookDelivery.id, limit=query["limit"], cursor=query["cursor"])
+    return {"items": [delivery_out(d) for d in items], "next_cursor": cursor}
