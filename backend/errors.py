@@ -1,7 +1,8 @@
-"""Errors as RFC 9457 problem details.
+"""Errors as RFC 9457 problem details, and the domain errors services raise.
 
-Every 4xx and 5xx leaves as application/problem+json with type, title, status,
-detail and, for input errors, a list of {location, field, message}.
+Services raise a `DomainError` subclass (they know nothing of HTTP); this module is the one
+place that turns each into a problem. Every 4xx and 5xx leaves as application/problem+json with
+type, title, status, detail and, for input errors, a list of {location, field, message}.
 """
 
 import logging
@@ -12,6 +13,79 @@ from werkzeug.http import HTTP_STATUS_CODES
 
 PROBLEM_BASE = "https://gridwork.dev/problems/"
 log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business rule said no. `status` and `kind` fix the problem's HTTP status and type;
+    keyword arguments become members of the problem body (e.g. `allowed`, `distance_m`)."""
+
+    status = 400
+    kind = "bad-request"
+
+    def __init__(self, detail: str, *, errors: list | None = None, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.extra = extra
+
+    def problem(self) -> dict:
+        extra = dict(self.extra)
+        if self.errors:
+            extra["errors"] = self.errors
+        extra["type"] = PROBLEM_BASE + self.kind
+        return problem_body(self.status, self.detail, extra)
+
+
+class ValidationFailed(DomainError):
+    """Input that breaks a rule; `errors` names each field (see `field_error`)."""
+
+    status = 422
+    kind = "validation-error"
+
+
+class NotFound(DomainError):
+    """The same answer for 'does not exist' and 'belongs to someone else'."""
+
+    status = 404
+    kind = "not-found"
+
+    def __init__(self, what: str = "resource", **extra):
+        super().__init__(f"{what} not found", **extra)
+
+
+class Forbidden(DomainError):
+    status = 403
+    kind = "forbidden"
+
+
+class Conflict(DomainError):
+    """The request is valid but the current state does not allow it."""
+
+    status = 409
+    kind = "conflict"
+
+
+class IllegalTransition(Conflict):
+    """A state change not allowed from the current state; `allowed` lists the next states."""
+
+    kind = "illegal-transition"
+
+    def __init__(self, detail: str, *, allowed: list[str], **extra):
+        super().__init__(detail, allowed=allowed, **extra)
+
+
+class AtCapacity(Conflict):
+    kind = "capacity"
+
+
+class OutsideGeofence(DomainError):
+    """A position too far from the site; `distance_m` and `radius_m` say by how much."""
+
+    status = 422
+    kind = "geofence"
+
+    def __init__(self, detail: str, *, distance_m: float, radius_m: float, **extra):
+        super().__init__(detail, distance_m=distance_m, radius_m=radius_m, **extra)
 
 
 def fail(status, detail, *, errors=None, kind=None, **extra):
@@ -30,8 +104,8 @@ def field_error(field, message, location="json", **extra):
 
 
 def not_found(what="resource"):
-    """The same answer for 'does not exist' and 'belongs to someone else'."""
-    fail(404, f"{what} not found", kind="not-found")
+    """Deprecated spelling of `raise NotFound(what)`; goes when its last caller does."""
+    raise NotFound(what)
 
 
 def flatten_validation(detail):
@@ -67,6 +141,10 @@ def problem_body(status, detail, extra=None):
 
 def init_app(app):
     app.error_processor(_process_http_error)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc):
+        return _respond(exc.problem(), exc.status)
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -82,7 +82,7 @@ def console_rooms(user: User) -> list[str]:
     """The region rooms a console joins: all for a platform admin, else the managed regions' trees."""
     if user.role == "platform_admin":
         return [ALL_REGIONS_ROOM]
-    from backend.tracking.views import managed_region_ids
+    from backend.places.tree import managed_region_ids
 
     return [region_room(r) for r in sorted(managed_region_ids(user.id))]
 

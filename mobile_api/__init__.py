@@ -2,7 +2,7 @@
 
 from apiflask import APIBlueprint
 
-from backend.accounts.principal import current_principal
+from backend.accounts.auth import current_actor
 from backend.workforce.service import technician_for_user
 
 mobile = APIBlueprint("mobile", __name__, url_prefix="/api/mobile/v1", tag="mobile")
@@ -10,7 +10,7 @@ mobile = APIBlueprint("mobile", __name__, url_prefix="/api/mobile/v1", tag="mobi
 
 def my_technician():
     """The signed-in technician's record: every mobile route acts for exactly one."""
-    return technician_for_user(current_principal().user_id)
+    return technician_for_user(current_actor().user_id)
 
 
 def init_app(app):

@@ -5,9 +5,9 @@ from flask import request
 from sqlalchemy import select
 
 from backend import esign, storage
+from backend.accounts.auth import current_actor, public, requires
 from backend.accounts.auth_routes import LOGIN_ATTEMPTS, issue_tokens
 from backend.accounts.passwords import verify_password
-from backend.accounts.principal import current_principal, public, requires
 from backend.accounts.schemas import TokensOut
 from backend.errors import fail, field_error
 from backend.extensions import db
@@ -163,7 +163,7 @@ def choose_role(body):
 @mobile.doc(summary="Ask for a different role", tags=["mobile: onboarding"], security=SECURITY)
 def request_role_change(body):
     """Ask for a different role; it changes only when a platform admin approves."""
-    change = wf.request_role_change(_my_profile(), body["role"], body["reason"], current_principal().user_id)
+    change = wf.request_role_change(_my_profile(), body["role"], body["reason"], current_actor().user_id)
     db.session.commit()
     return views.role_change_out(change)
 
@@ -213,7 +213,7 @@ def add_skill(body):
 @mobile.doc(summary="Declare equipment or a health/insurance certificate", tags=["mobile: skills"], security=SECURITY)
 def add_certification(body):
     """Declare equipment held, or a health or insurance certificate with its expiry."""
-    cert = records.add_certification(my_technician().id, body, current_principal().user_id, verified=False)
+    cert = records.add_certification(my_technician().id, body, current_actor().user_id, verified=False)
     db.session.commit()
     return views.certification_out(cert)
 
@@ -246,7 +246,7 @@ def catalogue():
 @mobile.doc(summary="Upload a photo or PDF; returns its SHA-256", tags=["mobile: onboarding"], security=SECURITY)
 def upload_file(form):
     """Upload an ID photo or evidence file; refer to it later by its SHA-256."""
-    hit(f"upload:{current_principal().id}", *UPLOADS_PER_HOUR, what="uploads")
+    hit(f"upload:{current_actor().id}", *UPLOADS_PER_HOUR, what="uploads")
     try:
         stored = storage.save(form["file"].read(), sealed=form["purpose"] == "id_photo")
     except storage.StorageError as exc:

@@ -7,7 +7,7 @@ does not exist: only open orders they are eligible for, and their own orders, ar
 
 from sqlalchemy import select
 
-from backend.accounts.principal import current_principal, requires
+from backend.accounts.auth import current_actor, requires
 from backend.errors import fail, not_found
 from backend.extensions import db
 from backend.models import Order, OrderOffer
@@ -143,7 +143,7 @@ def my_offers():
 @mobile.doc(summary="Claim an open order (grab)", tags=TAGS, security=SECURITY)
 def claim(order_id):
     """Take an open order; exactly one claim wins, the others get 409."""
-    hit(f"claim:{current_principal().user_id}", *CLAIMS_PER_MINUTE, what="claims")
+    hit(f"claim:{current_actor().user_id}", *CLAIMS_PER_MINUTE, what="claims")
     technician_id = my_technician().id
     order = db.session.get(Order, order_id)
     if order is not None and order.status not in (*OPEN, "created") and is_eligible(order, technician_id):

@@ -1,6 +1,6 @@
 """Location uploads buffered offline, location consent (PIPL) and shift status over REST."""
 
-from backend.accounts.principal import requires
+from backend.accounts.auth import requires
 from backend.errors import fail
 from backend.extensions import db
 from backend.rate_limit import hit

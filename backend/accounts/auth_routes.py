@@ -6,8 +6,8 @@ from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, get_jwt_identity, jwt_required
 from sqlalchemy import func, select
 
+from backend.accounts.auth import current_actor, public
 from backend.accounts.passwords import verify_password
-from backend.accounts.principal import current_principal, public
 from backend.accounts.schemas import LoginIn, TokensOut, UserOut
 from backend.blueprints import SECURITY, api
 from backend.errors import fail
@@ -72,10 +72,10 @@ def logout():
 @api.doc(summary="The signed-in person", tags=["auth"], security=SECURITY)
 def me():
     """The signed-in person."""
-    principal = current_principal()
-    if principal.kind != "user":
+    actor = current_actor()
+    if actor.kind != "user":
         fail(403, "API keys have no person behind them", kind="forbidden")
-    return db.session.get(User, principal.id)
+    return db.session.get(User, actor.id)
 
 
 def _revoke(claims):

@@ -2,7 +2,7 @@
 
 from sqlalchemy import select
 
-from backend.accounts.principal import current_principal, requires
+from backend.accounts.auth import current_actor, requires
 from backend.accounts.schemas import OrganizationIn, OrganizationOut, OrganizationPage
 from backend.accounts.tenancy import get_visible_or_404, require_org_in_reach, scope_to_tenant
 from backend.blueprints import SECURITY, api
@@ -21,8 +21,8 @@ from backend.shared_schemas import PageQuery
 def create_organization(body):
     """Create a client organization (staff) or a sub-account under one's own (client admin)."""
     parent_id = body["parent_id"]
-    if parent_id is None and not current_principal().is_platform:
-        parent_id = current_principal().org_id  # a client's new organization is its sub-account
+    if parent_id is None and not current_actor().is_platform:
+        parent_id = current_actor().org_id  # a client's new organization is its sub-account
     if parent_id is not None:
         require_org_in_reach(parent_id, "parent_id")
         if db.session.get(Organization, parent_id).kind != "client":

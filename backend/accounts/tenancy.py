@@ -4,7 +4,7 @@ platform staff see all. Another tenant's id answers 404, like an id that does no
 from flask import g
 from sqlalchemy import literal, select
 
-from backend.accounts.principal import current_principal
+from backend.accounts.auth import current_actor
 from backend.errors import fail, field_error, not_found
 from backend.extensions import db
 from backend.models import Organization
@@ -33,8 +33,8 @@ def org_ancestor_ids(org_id: int) -> list[int]:
 def visible_org_ids() -> list[int] | None:
     """Organizations the caller may see; None means every one (platform staff)."""
     if "visible_orgs" not in g:
-        principal = current_principal()
-        g.visible_orgs = None if principal.is_platform else org_subtree_ids(principal.org_id)
+        actor = current_actor()
+        g.visible_orgs = None if actor.is_platform else org_subtree_ids(actor.org_id)
     return g.visible_orgs
 
 

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from backend.accounts import api_keys
+from backend.accounts.auth import current_actor, requires
 from backend.accounts.passwords import hash_password
-from backend.accounts.principal import current_principal, requires
 from backend.accounts.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -34,10 +34,10 @@ from backend.shared_schemas import PageQuery
 @api.doc(summary="Create a user", tags=["users"], security=SECURITY)
 def create_user(body):
     """Create a user in one's own organization tree (staff: anywhere)."""
-    principal = current_principal()
-    org_id = body["org_id"] or principal.org_id
+    actor = current_actor()
+    org_id = body["org_id"] or actor.org_id
     require_org_in_reach(org_id)
-    _check_role_for_org(body["role"], principal)
+    _check_role_for_org(body["role"], actor)
     if db.session.scalar(select(User.id).where(func.lower(User.email) == body["email"].lower())):
         fail(
             409,
@@ -57,9 +57,9 @@ def create_user(body):
     return user
 
 
-def _check_role_for_org(role, principal):
+def _check_role_for_org(role, actor):
     # Only platform admins make platform staff; clients make client users only.
-    allowed = PLATFORM_ROLES + CLIENT_ROLES if principal.role == "platform_admin" else CLIENT_ROLES
+    allowed = PLATFORM_ROLES + CLIENT_ROLES if actor.role == "platform_admin" else CLIENT_ROLES
     if role not in allowed:
         fail(403, f"you cannot create a {role}", errors=[field_error("role", f"one of {allowed}")], kind="forbidden")
 
@@ -93,7 +93,7 @@ def get_user(user_id):
 def update_user(user_id, body):
     """Rename, deactivate or reset the password of a user."""
     user = get_visible_or_404(User, user_id, what="user")
-    if user.role in PLATFORM_ROLES and current_principal().role != "platform_admin":
+    if user.role in PLATFORM_ROLES and current_actor().role != "platform_admin":
         fail(403, "only platform admins change platform staff", kind="forbidden")
     if "password" in body:
         user.password_hash = hash_password(body.pop("password"))
@@ -110,8 +110,8 @@ def update_user(user_id, body):
 @api.doc(summary="Create an API key (the key is shown once)", tags=["api-keys"], security=SECURITY)
 def create_api_key(body):
     """Create a client API key; the whole key appears in this answer only."""
-    principal = current_principal()
-    org_id = body["org_id"] or principal.org_id
+    actor = current_actor()
+    org_id = body["org_id"] or actor.org_id
     if org_id is None:
         fail(422, "name the client organization", errors=[field_error("org_id", "required for platform staff")])
     require_org_in_reach(org_id)
@@ -123,7 +123,7 @@ def create_api_key(body):
         key_id=new.key_id,
         secret_hash=new.secret_hash,
         scopes=sorted(set(body["scopes"])),
-        created_by_id=principal.user_id,
+        created_by_id=actor.user_id,
     )
     db.session.add(key)
     db.session.commit()

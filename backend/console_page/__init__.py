@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, render_template
 
-from backend.accounts.principal import public
+from backend.accounts.auth import public
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 page = Blueprint(

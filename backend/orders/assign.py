@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from backend.errors import fail, not_found
+from backend.errors import AtCapacity, fail, not_found
 from backend.extensions import db
 from backend.models import Order, OrderOffer, Region, Technician, TechnicianRegion
 from backend.models.base import utcnow
@@ -22,13 +22,8 @@ from backend.orders import matching
 from backend.orders.notify import offers_made, to_technician
 from backend.orders.service import order_point
 from backend.orders.state import record, transition
-from backend.workforce.eligibility import (
-    Requirements,
-    SkillRequirement,
-    eligible_query,
-    region_ancestor_ids,
-    region_descendant_ids,
-)
+from backend.places.tree import region_ancestor_ids, region_descendant_ids
+from backend.workforce.eligibility import Requirements, SkillRequirement, eligible_query
 
 SYSTEM = ("system", None)
 TECHNICIAN_LOCK = 4004  # advisory-lock namespace for "one technician's workload"
@@ -41,7 +36,7 @@ def lock_technician(technician_id: int):
 def check_capacity(technician_id: int):
     limit = current_app.config["ORDER_MAX_ACTIVE_PER_TECHNICIAN"]
     if matching.loads([technician_id]).get(technician_id, 0) >= limit:
-        fail(409, f"the technician already has {limit} orders in hand", kind="capacity", limit=limit)
+        raise AtCapacity(f"the technician already has {limit} orders in hand", limit=limit)
 
 
 def offer_ref(offer: OrderOffer, order: Order) -> dict:

@@ -3,7 +3,7 @@ manual and automatic assignment, rate cards, and the webhook delivery log with r
 
 from sqlalchemy import select
 
-from backend.accounts.principal import current_principal, requires
+from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
 from backend.errors import not_found
 from backend.extensions import db
@@ -25,16 +25,16 @@ from backend.orders.schemas import (
 )
 from backend.orders.service import order_out
 from backend.pagination import paginate
+from backend.places.tree import region_descendant_ids
 from backend.webhooks.jobs import deliver, replay
 from backend.webhooks.routes import delivery_out
-from backend.workforce.eligibility import region_descendant_ids
 
 SECURITY = [{"BearerAuth": []}]
 TAGS = ["console: orders"]
 
 
 def _actor():
-    return ("user", current_principal().id)
+    return ("user", current_actor().id)
 
 
 def _order(order_id) -> Order:

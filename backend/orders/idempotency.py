@@ -13,7 +13,7 @@ from flask import g, jsonify, request
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from backend.accounts.principal import current_principal
+from backend.accounts.auth import current_actor
 from backend.errors import fail, field_error
 from backend.extensions import db
 from backend.models import IdempotencyKey
@@ -28,7 +28,7 @@ def begin(payload):
         return None
     if len(key) > 200:
         fail(422, "Idempotency-Key is too long", errors=[field_error(HEADER, "at most 200 characters", "headers")])
-    org_id = current_principal().org_id or 0
+    org_id = current_actor().org_id or 0
     digest = _digest(payload)
     stmt = (
         insert(IdempotencyKey)

@@ -7,7 +7,7 @@ import io
 from flask import request
 from sqlalchemy import select
 
-from backend.accounts.principal import current_principal, requires
+from backend.accounts.auth import current_actor, requires
 from backend.accounts.tenancy import org_ancestor_ids, require_org_in_reach, visible_org_ids
 from backend.blueprints import SECURITY, api
 from backend.errors import fail, field_error, not_found
@@ -33,7 +33,7 @@ from backend.orders.schemas import (
     ReasonIn,
 )
 from backend.pagination import paginate
-from backend.workforce.eligibility import region_descendant_ids
+from backend.places.tree import region_descendant_ids
 
 TAGS = ["orders"]
 IDEMPOTENCY_DOC = (
@@ -44,15 +44,15 @@ IDEMPOTENCY_DOC = (
 
 def actor():
     """(kind, id) of the caller, for event rows."""
-    principal = current_principal()
-    return (principal.kind, principal.id)
+    actor = current_actor()
+    return (actor.kind, actor.id)
 
 
 def owner_org(org_id):
     """The organization an order is created for: the caller's, or one of its sub-accounts."""
-    principal = current_principal()
-    org_id = org_id or principal.org_id
-    if org_id is None or principal.is_platform:
+    actor = current_actor()
+    org_id = org_id or actor.org_id
+    if org_id is None or actor.is_platform:
         fail(403, "orders are created by clients", kind="forbidden")
     require_org_in_reach(org_id)
     return org_id
@@ -311,5 +311,5 @@ def list_rate_cards():
     orgs = visible_org_ids()
     stmt = select(RateCard).order_by(RateCard.org_id, RateCard.version)
     if orgs is not None:
-        stmt = stmt.where(RateCard.org_id.in_(set(orgs) | set(org_ancestor_ids(current_principal().org_id))))
+        stmt = stmt.where(RateCard.org_id.in_(set(orgs) | set(org_ancestor_ids(current_actor().org_id))))
     return {"items": [card_out(c) for c in db.session.scalars(stmt)]}

@@ -10,7 +10,7 @@ a rejected delivery returns to the technician (who delivers again).
 
 from sqlalchemy import update
 
-from backend.errors import fail
+from backend.errors import IllegalTransition, fail
 from backend.extensions import db
 from backend.models import Order, OrderEvent
 from backend.models.base import utcnow
@@ -58,10 +58,8 @@ def check_allowed(order: Order, to_status: str):
     """409 naming what is allowed now, unless from → to is a legal step for the order's kind."""
     allowed = allowed_from(order.kind, order.status)
     if to_status not in allowed:
-        fail(
-            409,
+        raise IllegalTransition(
             f"a {order.kind} order cannot go from {order.status} to {to_status}",
-            kind="illegal-transition",
             status_now=order.status,
             allowed=allowed,
         )

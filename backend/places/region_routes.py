@@ -3,7 +3,7 @@
 from geoalchemy2.shape import from_shape
 from sqlalchemy import func, select
 
-from backend.accounts.principal import current_principal, requires
+from backend.accounts.auth import current_actor, requires
 from backend.accounts.tenancy import get_visible_or_404, require_org_in_reach, scope_to_tenant
 from backend.blueprints import SECURITY, api
 from backend.errors import fail, field_error
@@ -51,9 +51,9 @@ def create_region(body):
 
 
 def _owner_for_new_region(org_id):
-    principal = current_principal()
-    if not principal.is_platform:
-        org_id = org_id or principal.org_id
+    actor = current_actor()
+    if not actor.is_platform:
+        org_id = org_id or actor.org_id
     if org_id is not None:
         require_org_in_reach(org_id)
     return org_id
@@ -92,7 +92,7 @@ def get_region(region_id):
 def update_region(region_id, body):
     """Rename, change the coefficient or redraw a region; sites are re-placed."""
     region = get_visible_or_404(Region, region_id, include_shared=True, what="region")
-    if region.org_id is None and not current_principal().is_platform:
+    if region.org_id is None and not current_actor().is_platform:
         fail(403, "platform regions are changed by platform staff", kind="forbidden")
     if "geometry" in body:
         _redraw(region, area_from_request(body["geometry"], body["coord_sys"]))

@@ -3,7 +3,7 @@
 from apiflask import Schema, fields
 from sqlalchemy import select
 
-from backend.accounts.principal import current_principal, requires
+from backend.accounts.auth import current_actor, requires
 from backend.accounts.tenancy import get_visible_or_404, require_org_in_reach, scope_to_tenant
 from backend.blueprints import SECURITY, api
 from backend.errors import fail, field_error
@@ -25,8 +25,8 @@ class SiteImportIn(Schema):
 
 
 def _owner_org(org_id):
-    principal = current_principal()
-    org_id = org_id or principal.org_id
+    actor = current_actor()
+    org_id = org_id or actor.org_id
     if org_id is None:
         fail(422, "name the client organization", errors=[field_error("org_id", "required for platform staff")])
     require_org_in_reach(org_id)

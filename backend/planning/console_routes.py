@@ -7,7 +7,7 @@ from rq.job import Job
 from sqlalchemy import select
 
 import dispatch
-from backend.accounts.principal import current_principal, requires
+from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
 from backend.errors import fail, field_error, not_found
 from backend.extensions import db
@@ -74,7 +74,7 @@ def create_plan(body):
         fail(
             422, "re-plan from a plan of the same region", errors=[field_error("previous_plan_id", "no such plan here")]
         )
-    plan = RoutePlan(**body, status="queued", stats={}, created_by_id=current_principal().user_id)
+    plan = RoutePlan(**body, status="queued", stats={}, created_by_id=current_actor().user_id)
     db.session.add(plan)
     db.session.commit()
     plan.rq_job_id = run_plan.enqueue(plan.id).id
@@ -146,13 +146,13 @@ def publish_plan(plan_id):
     plan = _plan_or_404(plan_id, lock=True)
     if plan.status != "solved":
         fail(409, f"only a solved plan can be published; this one is {plan.status}", kind="conflict")
-    actor = ("user", current_principal().user_id)
+    actor = ("user", current_actor().user_id)
     published, skipped = [], []
     for route in plan.routes:
         for stop in route.stops:
             if not stop.pinned:
                 _publish_stop(stop.order_id, route.technician_id, actor, published, skipped)
-    plan.status, plan.published_by_id = "published", current_principal().user_id
+    plan.status, plan.published_by_id = "published", current_actor().user_id
     report(plan, f"published: {len(published)} assigned, {len(skipped)} skipped")
     return {**plan_out(plan), "published": published, "skipped": skipped}
 

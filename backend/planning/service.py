@@ -29,13 +29,9 @@ from backend.models import (
     User,
 )
 from backend.orders.service import order_point
+from backend.places.tree import region_ancestor_ids, region_descendant_ids
 from backend.redis_client import get_redis
-from backend.workforce.eligibility import (
-    ONLINE_WINDOW,
-    PRESENCE_KEY,
-    region_ancestor_ids,
-    region_descendant_ids,
-)
+from backend.workforce.eligibility import ONLINE_WINDOW, PRESENCE_KEY
 from geo.travel import StraightLineProvider
 
 OPEN_STATES = ("published", "offered")

@@ -3,7 +3,7 @@ track replay, and which regions each dispatcher manages."""
 
 from sqlalchemy import delete, select
 
-from backend.accounts.principal import current_principal, requires
+from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
 from backend.errors import fail, field_error, not_found
 from backend.extensions import db
@@ -28,7 +28,7 @@ MAX_REPLAY_DAYS = 7
 @console.doc(summary="Live positions of the technicians I may watch", tags=TAGS, security=SECURITY)
 def live_positions():
     """Newest valid fix, status and online flag of each technician in my regions (all, for admins)."""
-    return {"items": views.live_view(current_principal())}
+    return {"items": views.live_view(current_actor())}
 
 
 @console.get("/technicians/<int:technician_id>/track")
@@ -38,7 +38,7 @@ def live_positions():
 @console.doc(summary="Replay a technician's track: GeoJSON LineString with times", tags=TAGS, security=SECURITY)
 def replay_track(technician_id, query):
     """The valid fixes in [start, end] as a simplified LineString with per-vertex times, events and flags."""
-    if not views.may_watch(current_principal(), technician_id):
+    if not views.may_watch(current_actor(), technician_id):
         not_found("technician")
     start, end = query["start"], query["end"]
     if start.tzinfo is None or end.tzinfo is None:
@@ -80,7 +80,7 @@ def set_dispatcher_regions(user_id, body):
     if missing:
         fail(422, "unknown regions", errors=[field_error("region_ids", f"no such region: {missing}")])
     db.session.execute(delete(DispatcherRegion).where(DispatcherRegion.user_id == user_id))
-    actor = current_principal().user_id
+    actor = current_actor().user_id
     db.session.add_all(DispatcherRegion(user_id=user_id, region_id=r, assigned_by_id=actor) for r in wanted)
     db.session.commit()
     return {"user_id": user_id, "region_ids": wanted}

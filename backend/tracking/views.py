@@ -6,26 +6,18 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 
 from backend.extensions import db
-from backend.models import DispatcherRegion, Technician, TechnicianEvent, TechnicianRegion, User
+from backend.models import Technician, TechnicianEvent, TechnicianRegion, User
+from backend.places.tree import managed_region_ids
 from backend.tracking import ingest as tracking
-from backend.workforce.eligibility import online_technician_ids, region_descendant_ids
+from backend.workforce.eligibility import online_technician_ids
 from geo.tracks import replay_feature
 
 
-def managed_region_ids(user_id: int) -> set[int]:
-    """The regions assigned to a dispatcher and every region inside them."""
-    assigned = db.session.scalars(select(DispatcherRegion.region_id).where(DispatcherRegion.user_id == user_id))
-    managed: set[int] = set()
-    for region_id in assigned:
-        managed.update(db.session.scalars(region_descendant_ids(region_id)))
-    return managed
-
-
-def visible_technician_ids(principal) -> set[int] | None:
+def visible_technician_ids(actor) -> set[int] | None:
     """Technicians a console user may watch: None means all (platform admin)."""
-    if principal.role == "platform_admin":
+    if actor.role == "platform_admin":
         return None
-    regions = managed_region_ids(principal.user_id)
+    regions = managed_region_ids(actor.user_id)
     if not regions:
         return set()
     rows = db.session.scalars(
@@ -36,15 +28,15 @@ def visible_technician_ids(principal) -> set[int] | None:
     return set(rows)
 
 
-def may_watch(principal, technician_id: int) -> bool:
-    visible = visible_technician_ids(principal)
+def may_watch(actor, technician_id: int) -> bool:
+    visible = visible_technician_ids(actor)
     exists = db.session.get(Technician, technician_id) is not None
     return exists and (visible is None or technician_id in visible)
 
 
-def live_view(principal) -> list[dict]:
+def live_view(actor) -> list[dict]:
     """Every visible technician with a live position: name, status, online, regions, position."""
-    visible = visible_technician_ids(principal)
+    visible = visible_technician_ids(actor)
     positions = tracking.live_positions(None if visible is None else sorted(visible))
     if not positions:
         return []

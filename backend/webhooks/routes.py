@@ -4,7 +4,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from backend import pii
-from backend.accounts.principal import current_principal, requires
+from backend.accounts.auth import current_actor, requires
 from backend.accounts.tenancy import get_visible_or_404, require_org_in_reach, scope_to_tenant
 from backend.blueprints import SECURITY, api
 from backend.errors import fail, field_error, not_found
@@ -63,7 +63,7 @@ def delivery_out(row) -> dict:
 @api.doc(summary="Register a webhook endpoint", tags=TAGS, security=SECURITY)
 def create_endpoint(body):
     """Register a URL for chosen events; the signing secret is returned once."""
-    org_id = body["org_id"] or current_principal().org_id
+    org_id = body["org_id"] or current_actor().org_id
     require_org_in_reach(org_id)
     unknown = [e for e in body["events"] if e not in EVENTS]
     if unknown:

@@ -3,7 +3,7 @@ record certifications, keep the catalogues, read the audit trail."""
 
 from sqlalchemy import select
 
-from backend.accounts.principal import current_principal, requires
+from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
 from backend.errors import not_found
 from backend.extensions import db
@@ -61,7 +61,7 @@ def _technician_or_404(technician_id: int) -> Technician:
 
 
 def _actor() -> int:
-    return current_principal().user_id
+    return current_actor().user_id
 
 
 @console.get("/technicians")

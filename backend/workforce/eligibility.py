@@ -23,6 +23,7 @@ from sqlalchemy import exists, func, or_, select
 
 from backend.extensions import db
 from backend.models import Region, Role, Skill, Technician, TechnicianProfile, TechnicianRegion, TechnicianSkill, User
+from backend.places.tree import region_ancestor_ids, region_descendant_ids
 from backend.redis_client import get_redis
 
 PRESENCE_KEY = "gridwork:presence"
@@ -64,20 +65,6 @@ def online_technician_ids(now: float | None = None) -> list[int]:
     now = time.time() if now is None else now
     members = get_redis().zrangebyscore(PRESENCE_KEY, now - ONLINE_WINDOW, "+inf")
     return [int(m) for m in members]
-
-
-def region_ancestor_ids(region_id: int):
-    """A select of the region's id and all its ancestors' (recursive CTE)."""
-    chain = select(Region.id, Region.parent_id).where(Region.id == region_id).cte("region_up", recursive=True)
-    chain = chain.union_all(select(Region.id, Region.parent_id).where(Region.id == chain.c.parent_id))
-    return select(chain.c.id)
-
-
-def region_descendant_ids(region_id: int):
-    """A select of the region's id and all its descendants' (recursive CTE)."""
-    tree = select(Region.id).where(Region.id == region_id).cte("region_down", recursive=True)
-    tree = tree.union_all(select(Region.id).where(Region.parent_id == tree.c.id))
-    return select(tree.c.id)
 
 
 def _member_of(region_ids_select):

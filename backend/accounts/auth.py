@@ -1,6 +1,5 @@
-"""Resolve the caller once per request and check scopes per route (deny by default)."""
+"""Resolve the caller (the Actor) once per request and check scopes per route (deny by default)."""
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
 
@@ -11,29 +10,11 @@ from jwt.exceptions import PyJWTError
 from sqlalchemy import select
 
 from backend.accounts import api_keys
+from backend.accounts.actor import Actor
 from backend.accounts.scopes import ROLE_SCOPES
 from backend.errors import fail
 from backend.extensions import db
 from backend.models import ApiKey, User
-
-PLATFORM_ROLES = ("platform_admin", "dispatcher")
-
-
-@dataclass(frozen=True)
-class Principal:
-    kind: str  # "user" or "api_key"
-    id: int
-    org_id: int | None
-    role: str  # the user's role; "client_api" for a key
-    scopes: frozenset
-
-    @property
-    def is_platform(self) -> bool:
-        return self.role in PLATFORM_ROLES
-
-    @property
-    def user_id(self) -> int | None:
-        return self.id if self.kind == "user" else None
 
 
 def public(view):
@@ -49,8 +30,8 @@ def requires(*scopes):
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            principal = current_principal()
-            missing = [s for s in scopes if s not in principal.scopes]
+            actor = current_actor()
+            missing = [s for s in scopes if s not in actor.scopes]
             if missing:
                 fail(403, f"this action needs the scope(s): {', '.join(missing)}", kind="forbidden")
             return view(*args, **kwargs)
@@ -60,13 +41,13 @@ def requires(*scopes):
     return decorator
 
 
-def current_principal() -> Principal:
-    if "principal" not in g:
-        g.principal = _resolve()
-    return g.principal
+def current_actor() -> Actor:
+    if "actor" not in g:
+        g.actor = _resolve()
+    return g.actor
 
 
-def _resolve() -> Principal:
+def _resolve() -> Actor:
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else ""
     token = token or request.headers.get("X-API-Key", "").strip()
@@ -77,7 +58,7 @@ def _resolve() -> Principal:
     return _from_jwt()
 
 
-def _from_jwt() -> Principal:
+def _from_jwt() -> Actor:
     try:
         verify_jwt_in_request()
     except (JWTExtendedException, PyJWTError) as exc:
@@ -87,17 +68,17 @@ def _from_jwt() -> Principal:
     user = db.session.get(User, int(get_jwt_identity()))
     if user is None or not user.is_active:
         fail(401, "this account is not active", kind="unauthorized")
-    return principal_for_user(user)
+    return actor_for_user(user)
 
 
-def principal_for_user(user: User) -> Principal:
-    return Principal("user", user.id, user.org_id, user.role, ROLE_SCOPES[user.role])
+def actor_for_user(user: User) -> Actor:
+    return Actor("user", user.id, user.org_id, user.role, ROLE_SCOPES[user.role])
 
 
-def _from_api_key(token: str) -> Principal:
+def _from_api_key(token: str) -> Actor:
     parsed = api_keys.parse(token)
     key = parsed and db.session.scalar(select(ApiKey).where(ApiKey.key_id == parsed[1]))
     if not key or key.revoked_at or key.mode != parsed[0] or not api_keys.matches(parsed[2], key.secret_hash):
         fail(401, "unknown or revoked API key", kind="unauthorized")
     key.last_used_at = datetime.now(UTC)
-    return Principal("api_key", key.id, key.org_id, "client_api", frozenset(key.scopes))
+    return Actor("api_key", key.id, key.org_id, "client_api", frozenset(key.scopes))
