@@ -14,6 +14,7 @@ from backend.models import Order, OrderOffer
 from backend.orders import assign
 from backend.orders import lifecycle as life
 from backend.orders.matching import feed, is_eligible, remember_position, technician_can_see
+from backend.orders.output import order_out
 from backend.orders.schemas import (
     DeliveryIn,
     FeedQuery,
@@ -23,8 +24,7 @@ from backend.orders.schemas import (
     OrderOut,
     OrderPage,
 )
-from backend.orders.service import order_out
-from backend.orders.state import ACTIVE, OPEN, allowed_from
+from backend.orders.transitions import ACTIVE, OPEN, allowed_from
 from backend.pagination import paginate
 from backend.places.service import point_from_request
 from backend.rate_limit import hit

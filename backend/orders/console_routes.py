@@ -10,6 +10,7 @@ from backend.extensions import db
 from backend.models import Order, Organization, WebhookDelivery
 from backend.orders import assign
 from backend.orders.notify import after_commit
+from backend.orders.output import order_out
 from backend.orders.points import card_out, create_card
 from backend.orders.schemas import (
     AssignIn,
@@ -23,7 +24,6 @@ from backend.orders.schemas import (
     WebhookDeliveryOut,
     WebhookDeliveryPage,
 )
-from backend.orders.service import order_out
 from backend.pagination import paginate
 from backend.places.tree import region_descendant_ids
 from backend.webhooks.jobs import deliver, replay

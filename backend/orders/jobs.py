@@ -17,7 +17,8 @@ from backend.models import IdempotencyKey, Order, OrderOffer
 from backend.models.base import utcnow
 from backend.orders import assign
 from backend.orders.notify import queue_webhooks, to_region_consoles
-from backend.orders.state import FINAL, UNASSIGNED, record, transition
+from backend.orders.state import record, transition
+from backend.orders.transitions import FINAL, UNASSIGNED
 
 SYSTEM = ("system", None)
 log = logging.getLogger(__name__)

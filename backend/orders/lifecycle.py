@@ -15,7 +15,7 @@ from backend.models import Order, OrderEvent, Site
 from backend.models.base import utcnow
 from backend.orders import assign, points
 from backend.orders.matching import remember_position
-from backend.orders.notify import queue_webhooks
+from backend.orders.notify import queue_webhooks, to_technician
 from backend.orders.state import check_allowed, record, transition
 
 
@@ -254,8 +254,6 @@ def verify(order: Order, actor, rating=None, reason=None) -> Order:
 def reject(order: Order, actor, reason: str) -> Order:
     """Send the delivery back to the technician, with the reason."""
     transition(order, "rejected", actor, reason=reason)
-    from backend.orders.notify import to_technician
-
     to_technician(
         order.technician_id,
         "assignment",

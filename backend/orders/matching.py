@@ -14,9 +14,10 @@ Ranking (documented here because the console and the feed show it):
 
 from datetime import UTC, datetime
 
-from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
 from sqlalchemy import case, exists, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import insert
 
 from backend.extensions import db
 from backend.models import (
@@ -34,7 +35,8 @@ from backend.models import (
     User,
 )
 from backend.models.base import utcnow
-from backend.orders.state import ACTIVE, OPEN
+from backend.orders.transitions import ACTIVE, OPEN
+from backend.tracking.ingest import live_positions
 from backend.workforce.eligibility import (
     Requirements,
     SkillRequirement,
@@ -148,10 +150,6 @@ def _metres_from(lon_lat):
 
 def refresh_positions(technician_ids):
     """Copy the newest live fixes (kept in Redis by tracking) into matching_positions for KNN."""
-    try:
-        from backend.tracking.ingest import live_positions
-    except ImportError:  # tracking not installed: positions come from the feed and check-ins only
-        return
     for technician_id, position in live_positions(list(technician_ids)).items():
         remember_position(technician_id, (position["lon"], position["lat"]))
 
@@ -160,16 +158,12 @@ def last_position(technician_id: int):
     geom = db.session.scalar(select(MatchingPosition.location).where(MatchingPosition.technician_id == technician_id))
     if geom is None:
         return None
-    from geoalchemy2.shape import to_shape
-
     point = to_shape(geom)
     return (point.x, point.y)
 
 
 def remember_position(technician_id: int, lon_lat):
     """Keep the newest position the technician reported (feed query, check-in) for matching."""
-    from sqlalchemy.dialects.postgresql import insert
-
     geom = from_shape(Point(*lon_lat), srid=4326)
     stmt = insert(MatchingPosition).values(technician_id=technician_id, location=geom, updated_at=utcnow())
     db.session.execute(

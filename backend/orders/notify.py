@@ -16,7 +16,9 @@ from backend.accounts.tenancy import org_ancestor_ids
 from backend.extensions import db, socketio
 from backend.models import WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
+from backend.orders.output import order_out
 from backend.realtime import CONSOLE, TECHNICIAN, external_emitter, region_rooms
+from backend.webhooks.jobs import deliver
 
 _KEY = "gridwork_after_commit"
 log = logging.getLogger(__name__)
@@ -82,8 +84,6 @@ def status_changed(order, from_status):
 
 def queue_webhooks(order, event_name, extra=None):
     """Write one outbox row per endpoint of the client (or its parents) that wants this event."""
-    from backend.orders.service import order_out
-
     endpoints = _endpoints(order.org_id, event_name)
     if not endpoints:
         return
@@ -119,6 +119,4 @@ def _endpoints(org_id, event_name) -> list[WebhookEndpoint]:
 
 
 def _enqueue_delivery(delivery_id):
-    from backend.webhooks.jobs import deliver
-
     deliver.enqueue(delivery_id)

@@ -16,6 +16,7 @@ from backend.models import Order, OrderEvent, RateCard
 from backend.orders import idempotency as idem
 from backend.orders import lifecycle as life
 from backend.orders import service as svc
+from backend.orders.output import event_out, order_out
 from backend.orders.points import card_out
 from backend.orders.schemas import (
     MAX_BATCH,
@@ -68,7 +69,7 @@ def load_order(order_id, *, lock=False) -> Order:
 
 
 def created(orders, status=201):
-    body = {"created": len(orders), "items": [svc.order_out(o) for o in orders]}
+    body = {"created": len(orders), "items": [order_out(o) for o in orders]}
     return idem.finish(status, BatchOut().dump(body))
 
 
@@ -96,7 +97,7 @@ def create_order(body):
         return replay
     order = _create([body], [owner_org(body["org_id"])], [body["publish"]], numbered=False)[0]
     db.session.flush()
-    response = idem.finish(201, OrderOut().dump(svc.order_out(order)))
+    response = idem.finish(201, OrderOut().dump(order_out(order)))
     db.session.commit()
     return response
 
@@ -223,7 +224,7 @@ def list_orders(query):
             Order.sla_breached_at.is_not(None) if query["sla_breached"] else Order.sla_breached_at.is_(None)
         )
     items, cursor = paginate(stmt, Order.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [svc.order_out(o) for o in items], "next_cursor": cursor}
+    return {"items": [order_out(o) for o in items], "next_cursor": cursor}
 
 
 @api.get("/orders/<int:order_id>")
@@ -232,7 +233,7 @@ def list_orders(query):
 @api.doc(summary="One order", tags=TAGS, security=SECURITY)
 def get_order(order_id):
     """One order, with what may happen to it next and its points."""
-    return svc.order_out(load_order(order_id))
+    return order_out(load_order(order_id))
 
 
 @api.get("/orders/<int:order_id>/events")
@@ -243,14 +244,14 @@ def order_events(order_id):
     """Every state change of the order: who, when, where, from → to, why."""
     load_order(order_id)
     events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))
-    return {"items": [svc.event_out(e) for e in events]}
+    return {"items": [event_out(e) for e in events]}
 
 
 def _act(order_id, fn, *args):
     order = load_order(order_id)
     fn(order, actor(), *args)
     db.session.commit()
-    return svc.order_out(db.session.get(Order, order_id))
+    return order_out(db.session.get(Order, order_id))
 
 
 @api.post("/orders/<int:order_id>/publish")

@@ -5,9 +5,8 @@ all or nothing and each broken row is named.
 """
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import from_shape
 from marshmallow import ValidationError
 from shapely.geometry import Point
 from sqlalchemy import select
@@ -19,7 +18,8 @@ from backend.errors import fail, field_error
 from backend.extensions import db
 from backend.models import Order, OrderSkill, Region, Role, Site, Skill
 from backend.orders.notify import queue_webhooks
-from backend.orders.state import allowed_from, record
+from backend.orders.output import iso, lon_lat
+from backend.orders.state import record
 from backend.places.service import smallest_covering_region
 from geo.shapes import GeometryError, parse_point
 
@@ -67,7 +67,7 @@ def validate_order(body: dict, org_id: int, catalogue: Catalogue, row=None) -> D
     for i, sha in enumerate(body["attachments"]):
         if not storage.exists(sha):
             err(f"attachments.{i}", "no uploaded file has this SHA-256")
-    windows = [{"start": _iso(w["start"]), "end": _iso(w["end"])} for w in body["time_windows"]]
+    windows = [{"start": iso(w["start"]), "end": iso(w["end"])} for w in body["time_windows"]]
     draft.values.update(
         org_id=org_id,
         client_ref=body["client_ref"],
@@ -104,7 +104,7 @@ def _place(body, org_id, draft, err, catalogue):
         if site is None:
             return err("site_code", "no site with this code in the organization")
         draft.values.update(site_id=site.id, region_id=site.region_id)
-        draft.lon_lat = _lon_lat(site.location)
+        draft.lon_lat = lon_lat(site.location)
     elif body["location"] is not None:
         try:
             draft.lon_lat = parse_point(body["location"], coord_sys=body["coord_sys"])
@@ -225,86 +225,8 @@ def visible_orders():
     return stmt if orgs is None else stmt.where(Order.org_id.in_(orgs))
 
 
-def order_out(order: Order, *, distance_m=None) -> dict:
-    """An order as the API shows it (JSON-ready)."""
-    return {
-        "id": order.id,
-        "org_id": order.org_id,
-        "client_ref": order.client_ref,
-        "kind": order.kind,
-        "status": order.status,
-        "dispatch_mode": order.dispatch_mode,
-        "site_id": order.site_id,
-        "location": _point(order.location),
-        "region_id": order.region_id,
-        "role": order.role_code,
-        "skills": [{"code": s.skill_code, "min_level": s.min_level} for s in order.skills],
-        "priority": order.priority,
-        "time_windows": order.time_windows or [],
-        "sla_deadline": _iso(order.sla_deadline),
-        "sla_breached_at": _iso(order.sla_breached_at),
-        "standard_duration_min": order.standard_duration_min,
-        "work_type": order.work_type,
-        "description": order.description,
-        "attachments": order.attachments or [],
-        "technician_id": order.technician_id,
-        "on_site_at": _iso(order.on_site_at),
-        "on_site_minutes": order.on_site_minutes,
-        "delivery": order.delivery,
-        "quality_rating": order.quality_rating,
-        "points": points_out(order),
-        "allowed_transitions": allowed_from(order.kind, order.status),
-        "created_at": _iso(order.created_at),
-        "updated_at": _iso(order.updated_at),
-        "distance_m": distance_m,
-    }
-
-
-def points_out(order: Order) -> dict:
-    centi = order.points_centi
-    points = None if centi is None else str((Decimal(centi) / 100).quantize(Decimal("0.01")))
-    breakdown = order.points_breakdown or {}
-    return {
-        "points": points,
-        "points_centi": centi,
-        "rate_card": breakdown.get("rate_card"),
-        "breakdown": breakdown or None,
-    }
-
-
-def event_out(event) -> dict:
-    return {
-        "id": event.id,
-        "action": event.action,
-        "from_status": event.from_status,
-        "to_status": event.to_status,
-        "actor_kind": event.actor_kind,
-        "actor_id": event.actor_id,
-        "reason": event.reason,
-        "location": _point(event.location),
-        "data": event.data,
-        "created_at": _iso(event.created_at),
-    }
-
-
-def _point(geom):
-    if geom is None:
-        return None
-    lon, lat = _lon_lat(geom)
-    return {"type": "Point", "coordinates": [lon, lat]}
-
-
-def _lon_lat(geom):
-    point = to_shape(geom)
-    return (point.x, point.y)
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 def order_point(order: Order):
     """(lon, lat) where the work is done, from the site or the order's own point; None online."""
     if order.site_id is not None:
-        return _lon_lat(db.session.get(Site, order.site_id).location)
-    return _lon_lat(order.location) if order.location is not None else None
+        return lon_lat(db.session.get(Site, order.site_id).location)
+    return lon_lat(order.location) if order.location is not None else None

@@ -1,12 +1,6 @@
-"""The order state machine: explicit allowed transitions per kind, applied with a
-conditional UPDATE so that two concurrent changes cannot both win.
-
-dispatch  created → published → (offered →) assigned → accepted → en_route → on_site → delivered → verified
-checkin   the same walk; check-out of the site is what delivers (the on-site duration is recorded)
-project   online work: accepted → delivered (files only) → verified; no travel, no site
-Any open or running order can be cancelled; unassigned ones expire when their window passes;
-a rejected delivery returns to the technician (who delivers again).
-"""
+"""Applying the order state machine (backend/orders/transitions.py): each change is a
+conditional UPDATE, so that two concurrent changes cannot both win, plus its event row and
+its notifications."""
 
 from sqlalchemy import update
 
@@ -14,44 +8,8 @@ from backend.errors import IllegalTransition, fail
 from backend.extensions import db
 from backend.models import Order, OrderEvent
 from backend.models.base import utcnow
-
-OPEN = ("published", "offered")  # visible to eligible technicians, claimable
-UNASSIGNED = ("created", "published", "offered", "assigned")
-ACTIVE = ("assigned", "accepted", "en_route", "on_site", "rejected")  # count toward a technician's load
-FINAL = ("verified", "cancelled", "expired")
-
-_COMMON = {
-    "created": {"published", "cancelled", "expired"},
-    "published": {"offered", "assigned", "accepted", "cancelled", "expired"},
-    "offered": {"published", "assigned", "accepted", "cancelled", "expired"},
-    "assigned": {"accepted", "published", "assigned", "cancelled", "expired"},
-    "delivered": {"verified", "rejected"},
-    "verified": set(),
-    "cancelled": set(),
-    "expired": set(),
-}
-_ON_SITE_KINDS = {
-    "accepted": {"en_route", "cancelled"},
-    "en_route": {"on_site", "cancelled"},
-    "on_site": {"delivered", "cancelled"},
-    "rejected": {"en_route", "on_site", "delivered", "cancelled"},
-}
-TRANSITIONS = {
-    "dispatch": {**_COMMON, **_ON_SITE_KINDS},
-    "checkin": {**_COMMON, **_ON_SITE_KINDS, "rejected": {"en_route", "on_site", "cancelled"}},
-    "project": {
-        **_COMMON,
-        "accepted": {"delivered", "cancelled"},
-        "rejected": {"delivered", "cancelled"},
-        "en_route": set(),
-        "on_site": set(),
-    },  # online work never travels
-}
-
-
-def allowed_from(kind: str, status: str) -> list[str]:
-    """The states an order of this kind may move to from `status`."""
-    return sorted(TRANSITIONS[kind].get(status, set()))
+from backend.orders.notify import status_changed
+from backend.orders.transitions import allowed_from
 
 
 def check_allowed(order: Order, to_status: str):
@@ -90,8 +48,6 @@ def transition(order: Order, to_status: str, actor, *, action=None, reason=None,
         )
     record(order.id, action or to_status, actor, from_status, to_status, reason=reason, location=location, data=data)
     db.session.refresh(order)
-    from backend.orders.notify import status_changed  # late: notify imports this module's users
-
     status_changed(order, from_status)
     return order
 

@@ -11,7 +11,14 @@ import dispatch
 from backend.extensions import db
 from backend.jobs import job
 from backend.models import RoutePlan
-from backend.planning.service import build_problem, now_utc, previous_routes, store_plan
+from backend.planning.service import (
+    build_problem,
+    now_utc,
+    previous_routes,
+    regions_needing_replan,
+    start_replan,
+    store_plan,
+)
 from backend.realtime import emit_to_regions, external_emitter
 
 log = logging.getLogger(__name__)
@@ -78,8 +85,6 @@ def _fail(plan_id, message):
 def replan_changed_regions():
     """Periodic: re-plan a region whose published plan was overtaken by events (an urgent
     order arrived, a planned technician went offline), with a short time limit."""
-    from backend.planning.service import regions_needing_replan, start_replan
-
     for previous, trigger in regions_needing_replan():
         plan = start_replan(previous, trigger)
         plan.rq_job_id = run_plan.enqueue(plan.id).id

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from backend.extensions import db
 from backend.models import Order
 from backend.models.orders import ORDER_KINDS, ORDER_STATES
-from backend.orders.state import TRANSITIONS, allowed_from
+from backend.orders.transitions import TRANSITIONS, allowed_from
 from tests.integration.orders.conftest import SITE_A
 from tests.integration.orders.helpers import API, MOBILE, create
 
