@@ -88,6 +88,38 @@ class OutsideGeofence(DomainError):
         super().__init__(detail, distance_m=distance_m, radius_m=radius_m, **extra)
 
 
+class NotEligible(DomainError):
+    """The technician does not meet the order's needs (region, role, skills)."""
+
+    status = 422
+    kind = "not-eligible"
+
+
+class OutsideTimeWindow(DomainError):
+    """An act that counts only inside one of the order's time windows."""
+
+    status = 422
+    kind = "time-window"
+
+
+class IdempotencyMismatch(DomainError):
+    """An Idempotency-Key reused with another request."""
+
+    status = 422
+    kind = "idempotency-mismatch"
+
+
+class Unprocessable(DomainError):
+    """A 422 with no more specific problem type ("about:blank"), as these answers always had."""
+
+    status = 422
+
+    def problem(self) -> dict:
+        body = super().problem()
+        body["type"] = "about:blank"
+        return body
+
+
 def fail(status, detail, *, errors=None, kind=None, **extra):
     """Stop the request with a problem response; errors name fields and rules."""
     data = dict(extra)

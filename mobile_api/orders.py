@@ -8,7 +8,7 @@ does not exist: only open orders they are eligible for, and their own orders, ar
 from sqlalchemy import select
 
 from backend.accounts.auth import current_actor, requires
-from backend.errors import fail, not_found
+from backend.errors import Conflict, IllegalTransition, NotFound
 from backend.extensions import db
 from backend.models import Order, OrderOffer
 from backend.orders import assign
@@ -42,7 +42,7 @@ def _order(order_id) -> tuple[Order, int]:
     technician_id = my_technician().id
     order = db.session.get(Order, order_id)
     if not technician_can_see(order, technician_id):
-        not_found("order")
+        raise NotFound("order")
     return order, technician_id
 
 
@@ -50,7 +50,7 @@ def _mine(order_id) -> tuple[Order, int]:
     """An order assigned to this technician (or 404)."""
     order, technician_id = _order(order_id)
     if order.technician_id != technician_id:
-        not_found("order")
+        raise NotFound("order")
     return order, technician_id
 
 
@@ -148,9 +148,9 @@ def claim(order_id):
     order = db.session.get(Order, order_id)
     if order is not None and order.status not in (*OPEN, "created") and is_eligible(order, technician_id):
         # Lost the race: someone who could see this order took it first.
-        fail(409, "the order was taken by someone else", kind="conflict", status_now="taken", allowed=[])
+        raise Conflict("the order was taken by someone else", status_now="taken", allowed=[])
     if order is None or order.status not in OPEN or not technician_can_see(order, technician_id):
-        not_found("order")
+        raise NotFound("order")
     assign.claim(order, technician_id)
     return _done(order_id)
 
@@ -175,10 +175,8 @@ def decline(order_id, body):
     """Decline an order assigned to me; it goes to the next candidate."""
     order, technician_id = _mine(order_id)
     if order.status != "assigned":
-        fail(
-            409,
+        raise IllegalTransition(
             "only an assignment not yet accepted can be declined",
-            kind="illegal-transition",
             status_now=order.status,
             allowed=allowed_from(order.kind, order.status),
         )

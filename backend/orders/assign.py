@@ -14,7 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from backend.errors import AtCapacity, fail, not_found
+from backend.errors import AtCapacity, NotEligible, NotFound
 from backend.extensions import db
 from backend.models import Order, OrderOffer, Region, Technician, TechnicianRegion
 from backend.models.base import utcnow
@@ -119,10 +119,10 @@ def assign_order(order_id: int, technician_id: int, actor=SYSTEM, *, timeout_s=N
     """
     order = db.session.get(Order, order_id)
     if order is None:
-        not_found("order")
+        raise NotFound("order")
     lock_technician(technician_id)
     if not matching.is_eligible(order, technician_id):
-        fail(422, "the technician is not eligible for this order", kind="not-eligible")
+        raise NotEligible("the technician is not eligible for this order")
     check_capacity(technician_id)
     transition(order, "assigned", actor, technician_id=technician_id, data={"technician_id": technician_id})
     # Whoever else held an offer (grab, or an earlier assignee) no longer does.

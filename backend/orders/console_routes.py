@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
-from backend.errors import not_found
+from backend.errors import NotFound
 from backend.extensions import db
 from backend.models import Order, Organization, WebhookDelivery
 from backend.orders import assign
@@ -40,7 +40,7 @@ def _actor():
 def _order(order_id) -> Order:
     order = db.session.get(Order, order_id)
     if order is None:
-        not_found("order")
+        raise NotFound("order")
     return order
 
 
@@ -104,7 +104,7 @@ def auto_assign(order_id):
 def create_rate_card(body):
     """A new version of a client's points terms (older versions stay, orders keep theirs)."""
     if db.session.get(Organization, body["org_id"]) is None:
-        not_found("organization")
+        raise NotFound("organization")
     card = create_card(body["org_id"], body["terms"])
     db.session.commit()
     return card_out(card)
@@ -133,7 +133,7 @@ def replay_delivery(delivery_id):
     """Queue one more attempt of a delivery (same webhook-id)."""
     row = db.session.get(WebhookDelivery, delivery_id)
     if row is None:
-        not_found("webhook delivery")
+        raise NotFound("webhook delivery")
     replay(row)
     after_commit(deliver.enqueue, row.id)
     db.session.commit()

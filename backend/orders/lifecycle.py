@@ -9,7 +9,14 @@ from shapely.geometry import Point
 from sqlalchemy import func, select
 
 from backend import storage
-from backend.errors import fail, field_error
+from backend.errors import (
+    IllegalTransition,
+    OutsideGeofence,
+    OutsideTimeWindow,
+    Unprocessable,
+    ValidationFailed,
+    field_error,
+)
 from backend.extensions import db
 from backend.models import Order, OrderEvent, Site
 from backend.models.base import utcnow
@@ -58,11 +65,9 @@ def check_fix(order: Order, lon_lat, accuracy_m: float, is_mock: bool) -> float:
     if metres > radius:
         problems.append(field_error("location", f"{metres:.0f} m from the site; the geofence is {radius} m"))
     if problems:
-        fail(
-            422,
+        raise OutsideGeofence(
             "; ".join(p["message"] for p in problems),
             errors=problems,
-            kind="geofence",
             distance_m=round(metres, 1),
             radius_m=radius,
             max_accuracy_m=max_accuracy,
@@ -88,10 +93,8 @@ def check_window(order: Order, now):
         datetime.fromisoformat(w["start"]) <= now <= datetime.fromisoformat(w["end"]) for w in order.time_windows
     )
     if not inside:
-        fail(
-            422,
+        raise OutsideTimeWindow(
             "outside the order's time windows",
-            kind="time-window",
             time_windows=order.time_windows,
             errors=[field_error("time", "check in and out only inside a time window of the order")],
         )
@@ -116,10 +119,8 @@ def check_in(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) -> 
 def check_out(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) -> Order:
     """A checkin order's delivery: leave the site inside the fence; the duration is recorded."""
     if order.kind != "checkin":
-        fail(
-            409,
+        raise IllegalTransition(
             "only checkin orders check out; deliver this order instead",
-            kind="illegal-transition",
             status_now=order.status,
             allowed=["delivered"],
         )
@@ -158,7 +159,7 @@ def add_evidence(order: Order, technician_id: int, data: bytes) -> storage.Store
     try:
         stored = storage.save(data)
     except storage.StorageError as exc:
-        fail(422, str(exc), errors=[field_error("file", str(exc), "files")])
+        raise Unprocessable(str(exc), errors=[field_error("file", str(exc), "files")]) from exc
     record(
         order.id,
         "evidence_uploaded",
@@ -182,10 +183,8 @@ def _uploaded_for(order: Order) -> set[str]:
 def deliver(order: Order, technician_id: int, body: dict) -> Order:
     """Hand the work over: evidence uploaded for this order, notes and readings (project: files only)."""
     if order.kind == "checkin":
-        fail(
-            409,
+        raise IllegalTransition(
             "a checkin order is delivered by checking out",
-            kind="illegal-transition",
             status_now=order.status,
             allowed=["check-out"],
         )
@@ -225,7 +224,7 @@ def _check_delivery(order, body):
     elif not body["evidence"] and not body["notes"]:
         errors.append(field_error("evidence", "give evidence files or notes"))
     if errors:
-        fail(422, "the delivery is incomplete", errors=errors, kind="validation-error")
+        raise ValidationFailed("the delivery is incomplete", errors=errors)
 
 
 # --- the client's verdict --------------------------------------------------------------------
@@ -265,10 +264,8 @@ def reject(order: Order, actor, reason: str) -> Order:
 def rate(order: Order, actor, rating: int) -> Order:
     """Rate quality 1-5 once delivered; a verified order's points are recomputed."""
     if order.status not in ("delivered", "verified"):
-        fail(
-            409,
+        raise IllegalTransition(
             "only a delivered or verified order can be rated",
-            kind="illegal-transition",
             status_now=order.status,
             allowed=[],
         )

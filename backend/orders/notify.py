@@ -8,7 +8,7 @@ webhook sweep picks the pending outbox rows up (backend/jobs/webhooks.py).
 import logging
 import secrets
 
-from flask import g, has_request_context
+from flask import has_request_context
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from backend.realtime import CONSOLE, TECHNICIAN, external_emitter, region_rooms
 from backend.webhooks.jobs import deliver
 
 _KEY = "gridwork_after_commit"
+_ENDPOINTS = "gridwork_webhook_endpoints"  # per-transaction cache of endpoints wanting an event
 log = logging.getLogger(__name__)
 
 
@@ -31,6 +32,7 @@ def after_commit(fn, *args, **kwargs):
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session):
+    session.info.pop(_ENDPOINTS, None)
     for fn, args, kwargs in session.info.pop(_KEY, []):
         try:
             fn(*args, **kwargs)
@@ -41,6 +43,7 @@ def _run_after_commit(session):
 @event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session):
     session.info.pop(_KEY, None)
+    session.info.pop(_ENDPOINTS, None)
 
 
 def emit(event_name, data, *, room, namespace):
@@ -104,9 +107,9 @@ def queue_webhooks(order, event_name, extra=None):
 
 
 def _endpoints(org_id, event_name) -> list[WebhookEndpoint]:
-    """Active endpoints of the organization or its parents wanting the event (cached per request only:
-    a worker keeps one app context for its whole life)."""
-    cache = g.setdefault("webhook_endpoints", {}) if has_request_context() else {}
+    """Active endpoints of the organization or its parents wanting the event (cached for the
+    current transaction only: a batch of orders asks once, a later transaction sees changes)."""
+    cache = db.session.info.setdefault(_ENDPOINTS, {})
     if (org_id, event_name) not in cache:
         cache[org_id, event_name] = db.session.scalars(
             select(WebhookEndpoint).where(

@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from sqlalchemy import func, select
 
 from backend.accounts.tenancy import org_ancestor_ids
-from backend.errors import fail, field_error
+from backend.errors import ValidationFailed, field_error
 from backend.extensions import db
 from backend.models import Order, RateCard, Region
 
@@ -64,7 +64,7 @@ def create_card(org_id: int, terms: dict) -> RateCard:
     """A new version of the client's card (versions never change once written)."""
     errors = validate_terms(terms)
     if errors:
-        fail(422, "invalid rate card terms", errors=errors, kind="validation-error")
+        raise ValidationFailed("invalid rate card terms", errors=errors)
     db.session.execute(select(func.pg_advisory_xact_lock(4005, org_id)))  # versions are sequential per client
     last = db.session.scalar(select(func.max(RateCard.version)).where(RateCard.org_id == org_id)) or 0
     card = RateCard(org_id=org_id, version=last + 1, terms=terms)

@@ -4,13 +4,13 @@ import csv
 import hashlib
 import io
 
-from flask import request
+from flask import jsonify, request
 from sqlalchemy import select
 
 from backend.accounts.auth import current_actor, requires
 from backend.accounts.tenancy import org_ancestor_ids, require_org_in_reach, visible_org_ids
 from backend.blueprints import SECURITY, api
-from backend.errors import fail, field_error, not_found
+from backend.errors import Forbidden, NotFound, Unprocessable, ValidationFailed, field_error
 from backend.extensions import db
 from backend.models import Order, OrderEvent, RateCard
 from backend.orders import idempotency as idem
@@ -49,28 +49,58 @@ def actor():
     return (actor.kind, actor.id)
 
 
+def claim_key(payload) -> idem.Claim | None:
+    """Claim the request's Idempotency-Key, if it sent one."""
+    key = request.headers.get(idem.HEADER, "").strip()
+    if not key:
+        return None
+    if len(key) > idem.MAX_KEY_LENGTH:
+        raise Unprocessable(
+            "Idempotency-Key is too long",
+            errors=[field_error(idem.HEADER, f"at most {idem.MAX_KEY_LENGTH} characters", "headers")],
+        )
+    return idem.begin(current_actor().org_id or 0, key, request.path, payload)
+
+
+def replayed(claim):
+    """The first answer again, for a retry with the same key and body."""
+    response = jsonify(claim.replay_body)
+    response.status_code = claim.replay_status
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def answer(claim, status, body):
+    """The response, stored under the request's key (if any) before the commit."""
+    idem.finish(claim, status, body)
+    db.session.commit()
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
 def owner_org(org_id):
     """The organization an order is created for: the caller's, or one of its sub-accounts."""
     actor = current_actor()
     org_id = org_id or actor.org_id
     if org_id is None or actor.is_platform:
-        fail(403, "orders are created by clients", kind="forbidden")
+        raise Forbidden("orders are created by clients")
     require_org_in_reach(org_id)
     return org_id
 
 
 def load_order(order_id, *, lock=False) -> Order:
     """One order of the caller's organizations, or 404 (the same for another tenant's)."""
-    stmt = svc.visible_orders().where(Order.id == order_id)
+    stmt = svc.visible_orders(current_actor()).where(Order.id == order_id)
     order = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if order is None:
-        not_found("order")
+        raise NotFound("order")
     return order
 
 
-def created(orders, status=201):
+def created(claim, orders):
     body = {"created": len(orders), "items": [order_out(o) for o in orders]}
-    return idem.finish(status, BatchOut().dump(body))
+    return answer(claim, 201, BatchOut().dump(body))
 
 
 def _create(bodies, org_ids, publish_flags, *, numbered=True):
@@ -92,14 +122,12 @@ def _create(bodies, org_ids, publish_flags, *, numbered=True):
 @api.doc(summary="Create an order", tags=TAGS, security=SECURITY, description=IDEMPOTENCY_DOC)
 def create_order(body):
     """Create one order (optionally published at once); honours Idempotency-Key."""
-    replay = idem.begin(request.get_json(silent=True))
-    if replay is not None:
-        return replay
+    claim = claim_key(request.get_json(silent=True))
+    if claim is not None and claim.is_replay:
+        return replayed(claim)
     order = _create([body], [owner_org(body["org_id"])], [body["publish"]], numbered=False)[0]
     db.session.flush()
-    response = idem.finish(201, OrderOut().dump(order_out(order)))
-    db.session.commit()
-    return response
+    return answer(claim, 201, OrderOut().dump(order_out(order)))
 
 
 @api.post("/orders/batch")
@@ -114,17 +142,14 @@ def create_order(body):
 )
 def create_batch(body):
     """Create many orders; if any row is wrong none is stored and every bad row is named."""
-    replay = idem.begin(request.get_json(silent=True))
-    if replay is not None:
-        return replay
+    claim = claim_key(request.get_json(silent=True))
+    if claim is not None and claim.is_replay:
+        return replayed(claim)
     loaded, errors = svc.load_rows(OrderIn(), body["orders"])
     if errors:
-        fail(422, "some orders are invalid; none was stored", errors=errors, kind="validation-error")
+        raise ValidationFailed("some orders are invalid; none was stored", errors=errors)
     org_ids = [owner_org(b["org_id"]) for b in loaded]
-    orders = _create(loaded, org_ids, [b["publish"] for b in loaded])
-    response = created(orders)
-    db.session.commit()
-    return response
+    return created(claim, _create(loaded, org_ids, [b["publish"] for b in loaded]))
 
 
 @api.post("/orders/import")
@@ -135,18 +160,15 @@ def create_batch(body):
 def import_orders(form):
     """Import orders from a CSV file; every broken row is named and nothing is stored."""
     data = form["file"].read()
-    replay = idem.begin({"csv_sha256": hashlib.sha256(data).hexdigest(), "org_id": form["org_id"]})
-    if replay is not None:
-        return replay
+    claim = claim_key({"csv_sha256": hashlib.sha256(data).hexdigest(), "org_id": form["org_id"]})
+    if claim is not None and claim.is_replay:
+        return replayed(claim)
     org_id = owner_org(form["org_id"])
     rows = csv_rows(data)
     loaded, errors = svc.load_rows(OrderIn(), rows)
     if errors:
-        fail(422, "some rows are invalid; none was stored", errors=errors, kind="validation-error")
-    orders = _create(loaded, [org_id] * len(loaded), [form["publish"]] * len(loaded))
-    response = created(orders)
-    db.session.commit()
-    return response
+        raise ValidationFailed("some rows are invalid; none was stored", errors=errors)
+    return created(claim, _create(loaded, [org_id] * len(loaded), [form["publish"]] * len(loaded)))
 
 
 CSV_FIELDS = (
@@ -168,11 +190,15 @@ def csv_rows(data: bytes) -> list[dict]:
     """CSV rows as OrderIn bodies (row numbers in errors count data rows from 0)."""
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        fail(422, "the file is not UTF-8 text", errors=[field_error("file", "must be UTF-8 CSV", "files")])
+    except UnicodeDecodeError as exc:
+        raise Unprocessable(
+            "the file is not UTF-8 text", errors=[field_error("file", "must be UTF-8 CSV", "files")]
+        ) from exc
     rows = [_csv_body(r) for r in csv.DictReader(io.StringIO(text))]
     if not rows or len(rows) > MAX_BATCH:
-        fail(422, f"a CSV holds 1 to {MAX_BATCH} orders", errors=[field_error("file", "wrong row count", "files")])
+        raise Unprocessable(
+            f"a CSV holds 1 to {MAX_BATCH} orders", errors=[field_error("file", "wrong row count", "files")]
+        )
     return rows
 
 
@@ -207,7 +233,7 @@ def _number(text):
 @api.doc(summary="Orders the caller can see", tags=TAGS, security=SECURITY)
 def list_orders(query):
     """Orders of the caller's organizations, filtered by status, kind, region, site, dates."""
-    stmt = svc.visible_orders()
+    stmt = svc.visible_orders(current_actor())
     if query.get("status"):
         stmt = stmt.where(Order.status.in_(query["status"]))
     for key in ("kind", "site_id", "org_id"):

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend import storage
-from backend.accounts.tenancy import org_ancestor_ids, org_subtree_ids, visible_org_ids
-from backend.errors import fail, field_error
+from backend.accounts.actor import Actor
+from backend.accounts.tenancy import org_ancestor_ids, org_subtree_ids
+from backend.errors import Conflict, ValidationFailed, field_error
 from backend.extensions import db
 from backend.models import Order, OrderSkill, Region, Role, Site, Skill
 from backend.orders.notify import queue_webhooks
@@ -147,13 +148,12 @@ def insert_drafts(drafts: list[Draft], actor) -> list[Order]:
 
 def _flush_or_conflict():
     # The check above reads committed rows; a concurrent insert of the same client_ref is
-    # caught by the unique constraint instead.
+    # caught by the unique constraint instead (the request's rollback discards the rest).
     try:
         db.session.flush()
     except IntegrityError as exc:
-        db.session.rollback()
         if "uq_orders_org_client_ref" in str(exc.orig):
-            fail(409, "client_ref already used", errors=[field_error("client_ref", "already used")], kind="conflict")
+            raise Conflict("client_ref already used", errors=[field_error("client_ref", "already used")]) from exc
         raise
 
 
@@ -173,7 +173,7 @@ def _check_duplicate_refs(drafts):
             if r[0] == org_id and r[1] in taken
         ]
     if errors:
-        fail(409, "client_ref already used", errors=errors, kind="conflict")
+        raise Conflict("client_ref already used", errors=errors)
 
 
 def _place_points(orders):
@@ -185,11 +185,8 @@ def _place_points(orders):
 def require_clean(drafts: list[Draft]):
     errors = [e for d in drafts for e in d.errors]
     if errors:
-        fail(
-            422,
-            f"{len({e.get('row') for e in errors})} order(s) are invalid; none was stored",
-            errors=errors,
-            kind="validation-error",
+        raise ValidationFailed(
+            f"{len({e.get('row') for e in errors})} order(s) are invalid; none was stored", errors=errors
         )
 
 
@@ -218,11 +215,10 @@ def _row_errors(messages, row, prefix=""):
 # --- reading ---------------------------------------------------------------------------------
 
 
-def visible_orders():
-    """A select of orders the caller's organizations own (all of them for platform staff)."""
+def visible_orders(actor: Actor):
+    """A select of orders the actor's organizations own (all of them for platform staff)."""
     stmt = select(Order)
-    orgs = visible_org_ids()
-    return stmt if orgs is None else stmt.where(Order.org_id.in_(orgs))
+    return stmt if actor.is_platform else stmt.where(Order.org_id.in_(org_subtree_ids(actor.org_id)))
 
 
 def order_point(order: Order):

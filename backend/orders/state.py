@@ -4,7 +4,7 @@ its notifications."""
 
 from sqlalchemy import update
 
-from backend.errors import IllegalTransition, fail
+from backend.errors import Conflict, IllegalTransition
 from backend.extensions import db
 from backend.models import Order, OrderEvent
 from backend.models.base import utcnow
@@ -39,10 +39,8 @@ def transition(order: Order, to_status: str, actor, *, action=None, reason=None,
     )
     if db.session.execute(stmt, execution_options={"synchronize_session": False}).first() is None:
         db.session.refresh(order)
-        fail(
-            409,
+        raise Conflict(
             f"the order changed meanwhile: it is now {order.status}",
-            kind="conflict",
             status_now=order.status,
             allowed=allowed_from(order.kind, order.status),
         )

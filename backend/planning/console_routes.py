@@ -1,22 +1,19 @@
-"""Route plans for a region: start, follow, cancel, publish (dispatchers)."""
+"""Route plans for a region: start, follow, cancel, publish (dispatchers). Thin views: the
+planning service decides, these load, authorize, call, commit and serialize."""
 
 from apiflask import Schema, fields, validators
-from rq.command import send_stop_job_command
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
-from rq.job import Job
 from sqlalchemy import select
 
 import dispatch
 from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
-from backend.errors import fail, field_error, not_found
+from backend.errors import NotFound
 from backend.extensions import db
-from backend.models import Order, Region, RoutePlan
-from backend.orders.assign import assign_order
+from backend.models import RoutePlan
 from backend.pagination import paginate
-from backend.planning.jobs import report, run_plan
-from backend.planning.service import OPEN_STATES, now_utc, plan_out
-from backend.redis_client import get_redis
+from backend.planning import jobs
+from backend.planning import service as planning
+from backend.planning.service import plan_out
 from backend.shared_schemas import PageQuery
 
 SECURITY = [{"BearerAuth": []}]
@@ -67,18 +64,9 @@ class PlanPage(Schema):
 @console.doc(summary="Plan routes for a region (runs as a job)", tags=["planning"], security=SECURITY)
 def create_plan(body):
     """Queue a planning job for a region; follow it by GET or the console's plan_progress event."""
-    if db.session.get(Region, body["region_id"]) is None:
-        not_found("region")
-    previous = body["previous_plan_id"] and db.session.get(RoutePlan, body["previous_plan_id"])
-    if body["previous_plan_id"] and (previous is None or previous.region_id != body["region_id"]):
-        fail(
-            422, "re-plan from a plan of the same region", errors=[field_error("previous_plan_id", "no such plan here")]
-        )
-    plan = RoutePlan(**body, status="queued", stats={}, created_by_id=current_actor().user_id)
-    db.session.add(plan)
+    plan = planning.create_plan(current_actor(), body)
     db.session.commit()
-    plan.rq_job_id = run_plan.enqueue(plan.id).id
-    report(plan, "queued")
+    jobs.start(plan)
     return plan_out(plan)
 
 
@@ -111,30 +99,9 @@ def get_plan(plan_id):
 @console.doc(summary="Cancel a queued or running plan", tags=["planning"], security=SECURITY)
 def cancel_plan(plan_id):
     """Cancel a queued plan, or stop the solver of a running one."""
-    plan = _plan_or_404(plan_id, lock=True)
-    if plan.status not in ("queued", "running"):
-        fail(409, f"a {plan.status} plan cannot be cancelled", kind="conflict", allowed=[])
-    _stop_job(plan.rq_job_id)
-    plan.status, plan.finished_at = "cancelled", now_utc()
-    report(plan, "cancelled")
+    plan = planning.cancel_plan(_plan_or_404(plan_id, lock=True))
+    db.session.commit()
     return plan_out(plan)
-
-
-def _stop_job(job_id):
-    if not job_id:
-        return
-    redis = get_redis()
-    try:
-        job = Job.fetch(job_id, connection=redis)
-    except NoSuchJobError:
-        return
-    if job.get_status() == "started":
-        try:
-            send_stop_job_command(redis, job_id)
-        except InvalidJobOperation:
-            pass  # it finished in between; the job sees the cancelled row and stores nothing
-    else:
-        job.cancel()
 
 
 @console.post("/plans/<int:plan_id>/publish")
@@ -144,38 +111,14 @@ def _stop_job(job_id):
 def publish_plan(plan_id):
     """Assign each planned stop to its technician through the order lifecycle; each is told."""
     plan = _plan_or_404(plan_id, lock=True)
-    if plan.status != "solved":
-        fail(409, f"only a solved plan can be published; this one is {plan.status}", kind="conflict")
-    actor = ("user", current_actor().user_id)
-    published, skipped = [], []
-    for route in plan.routes:
-        for stop in route.stops:
-            if not stop.pinned:
-                _publish_stop(stop.order_id, route.technician_id, actor, published, skipped)
-    plan.status, plan.published_by_id = "published", current_actor().user_id
-    report(plan, f"published: {len(published)} assigned, {len(skipped)} skipped")
+    published, skipped = planning.publish_plan(plan, current_actor())
+    db.session.commit()
     return {**plan_out(plan), "published": published, "skipped": skipped}
-
-
-def _publish_stop(order_id, technician_id, actor, published, skipped):
-    # Each assignment in its own savepoint: an order taken meanwhile is skipped, not fatal.
-    status = db.session.scalar(select(Order.status).where(Order.id == order_id).with_for_update())
-    if status not in OPEN_STATES:
-        skipped.append({"order_id": order_id, "reason": f"order is {status} now"})
-        return
-    savepoint = db.session.begin_nested()
-    try:
-        assign_order(order_id, technician_id, actor)
-        savepoint.commit()
-        published.append({"order_id": order_id, "technician_id": technician_id})
-    except Exception as exc:  # HTTPError from the lifecycle: ineligible, at capacity, conflict
-        savepoint.rollback()
-        skipped.append({"order_id": order_id, "reason": getattr(exc, "message", None) or str(exc)})
 
 
 def _plan_or_404(plan_id, *, lock=False):
     stmt = select(RoutePlan).where(RoutePlan.id == plan_id)
     plan = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if plan is None:
-        not_found("plan")
+        raise NotFound("plan")
     return plan

@@ -13,13 +13,13 @@ from backend.jobs import job
 from backend.models import RoutePlan
 from backend.planning.service import (
     build_problem,
+    note_stage,
     now_utc,
     previous_routes,
     regions_needing_replan,
     start_replan,
     store_plan,
 )
-from backend.realtime import emit_to_regions, external_emitter
 
 log = logging.getLogger(__name__)
 
@@ -62,17 +62,15 @@ def solve(problem: dispatch.Problem, plan: RoutePlan) -> dispatch.Plan:
 
 
 def report(plan: RoutePlan, stage: str):
-    """Save the stage and tell the consoles."""
-    plan.stage = stage
+    """Save the stage and tell the consoles: the job commits at each step of its progress."""
+    note_stage(plan, stage)
     db.session.commit()
-    payload = {
-        "plan_id": plan.id,
-        "region_id": plan.region_id,
-        "status": plan.status,
-        "stage": stage,
-        "stats": plan.stats or {},
-    }
-    emit_to_regions("plan_progress", payload, [plan.region_id], external_emitter())
+
+
+def start(plan: RoutePlan, stage: str = "queued"):
+    """Enqueue a committed plan's job and note it (its row must be committed first: the job reads it)."""
+    plan.rq_job_id = run_plan.enqueue(plan.id).id
+    report(plan, stage)
 
 
 def _fail(plan_id, message):
@@ -87,5 +85,5 @@ def replan_changed_regions():
     order arrived, a planned technician went offline), with a short time limit."""
     for previous, trigger in regions_needing_replan():
         plan = start_replan(previous, trigger)
-        plan.rq_job_id = run_plan.enqueue(plan.id).id
-        report(plan, f"queued: re-plan after {trigger.replace('_', ' ')}")
+        db.session.commit()
+        start(plan, f"queued: re-plan after {trigger.replace('_', ' ')}")

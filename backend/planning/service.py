@@ -1,16 +1,23 @@
-"""Route planning for a region: build a dispatch.Problem from rows, store the Plan, publish it.
+"""Route planning for a region: create, cancel and publish plans; build a dispatch.Problem from
+rows and store the solver's Plan; decide when a region needs re-planning.
 
 The solver stays pure (dispatch/); this module is the adapter. Times in the problem are
-seconds from the plan's origin (the moment the job starts); coordinates are WGS-84.
+seconds from the plan's origin (the moment the job starts); coordinates are WGS-84. Nothing
+here commits: the request or the planning job (planning/jobs.py) owns the transaction.
 """
 
 from datetime import UTC, datetime, timedelta
 
 from geoalchemy2.shape import from_shape, to_shape
+from rq.command import send_stop_job_command
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job
 from shapely.geometry import LineString
 from sqlalchemy import func, select
 
 import dispatch
+from backend.accounts.actor import Actor
+from backend.errors import Conflict, DomainError, NotFound, Unprocessable, field_error
 from backend.extensions import db
 from backend.models import (
     Order,
@@ -28,8 +35,11 @@ from backend.models import (
     TechnicianSkill,
     User,
 )
+from backend.orders.assign import assign_order
+from backend.orders.notify import after_commit
 from backend.orders.service import order_point
 from backend.places.tree import region_ancestor_ids, region_descendant_ids
+from backend.realtime import emit_to_regions, external_emitter
 from backend.redis_client import get_redis
 from backend.workforce.eligibility import ONLINE_WINDOW, PRESENCE_KEY
 from geo.travel import StraightLineProvider
@@ -38,6 +48,106 @@ OPEN_STATES = ("published", "offered")
 # Work a technician already holds stays with them, in this order of progress.
 PINNED_STATES = ("on_site", "en_route", "accepted", "assigned")
 POSITIONS_GEO_KEY = "gridwork:positions:geo"  # written by live tracking
+
+
+# --- a plan's life: create, report, cancel, publish ------------------------------------------------
+
+
+def create_plan(actor: Actor, body: dict) -> RoutePlan:
+    """A queued plan for a region (the caller commits, then enqueues its job)."""
+    if db.session.get(Region, body["region_id"]) is None:
+        raise NotFound("region")
+    previous_id = body["previous_plan_id"]
+    previous = previous_id and db.session.get(RoutePlan, previous_id)
+    if previous_id and (previous is None or previous.region_id != body["region_id"]):
+        raise Unprocessable(
+            "re-plan from a plan of the same region", errors=[field_error("previous_plan_id", "no such plan here")]
+        )
+    plan = RoutePlan(**body, status="queued", stats={}, created_by_id=actor.user_id)
+    db.session.add(plan)
+    db.session.flush()
+    return plan
+
+
+def note_stage(plan: RoutePlan, stage: str):
+    """Save the plan's stage; its region's consoles hear of it once the transaction commits."""
+    plan.stage = stage
+    payload = {
+        "plan_id": plan.id,
+        "region_id": plan.region_id,
+        "status": plan.status,
+        "stage": stage,
+        "stats": plan.stats or {},
+    }
+    after_commit(_tell_consoles, payload)
+
+
+def _tell_consoles(payload):
+    emit_to_regions("plan_progress", payload, [payload["region_id"]], external_emitter())
+
+
+def cancel_plan(plan: RoutePlan) -> RoutePlan:
+    """Cancel a queued plan, or stop the solver of a running one (once this is committed)."""
+    if plan.status not in ("queued", "running"):
+        raise Conflict(f"a {plan.status} plan cannot be cancelled", allowed=[])
+    plan.status, plan.finished_at = "cancelled", now_utc()
+    note_stage(plan, "cancelled")
+    after_commit(_stop_job, plan.rq_job_id)
+    return plan
+
+
+def _stop_job(job_id):
+    # After the commit: a job finishing meanwhile sees the cancelled row and stores nothing.
+    if not job_id:
+        return
+    redis = get_redis()
+    try:
+        job = Job.fetch(job_id, connection=redis)
+    except NoSuchJobError:
+        return
+    if job.get_status() == "started":
+        try:
+            send_stop_job_command(redis, job_id)
+        except InvalidJobOperation:
+            pass  # it finished in between
+    else:
+        job.cancel()
+
+
+def publish_plan(plan: RoutePlan, actor: Actor) -> tuple[list[dict], list[dict]]:
+    """Assign each planned stop to its technician through the order lifecycle; each is told.
+    Returns (published, skipped): an order taken or no longer possible is skipped, with why."""
+    if plan.status != "solved":
+        raise Conflict(f"only a solved plan can be published; this one is {plan.status}")
+    published, skipped = [], []
+    for route in plan.routes:
+        for stop in route.stops:
+            if not stop.pinned:
+                _publish_stop(stop.order_id, route.technician_id, ("user", actor.user_id), published, skipped)
+    plan.status, plan.published_by_id = "published", actor.user_id
+    note_stage(plan, f"published: {len(published)} assigned, {len(skipped)} skipped")
+    return published, skipped
+
+
+def _publish_stop(order_id, technician_id, actor, published, skipped):
+    # Each assignment in its own savepoint: a business refusal skips the stop; a database
+    # error is not a business answer and fails the whole request.
+    status = db.session.scalar(select(Order.status).where(Order.id == order_id).with_for_update())
+    if status not in OPEN_STATES:
+        skipped.append({"order_id": order_id, "reason": f"order is {status} now"})
+        return
+    savepoint = db.session.begin_nested()
+    try:
+        assign_order(order_id, technician_id, actor)
+    except DomainError as exc:  # ineligible, at capacity, changed meanwhile
+        savepoint.rollback()
+        skipped.append({"order_id": order_id, "reason": exc.detail})
+        return
+    savepoint.commit()
+    published.append({"order_id": order_id, "technician_id": technician_id})
+
+
+# --- the problem and the stored plan ------------------------------------------------------------
 
 
 def build_problem(plan: RoutePlan, origin: datetime) -> tuple[dispatch.Problem, dict, list]:
@@ -369,6 +479,8 @@ def _replan_trigger(plan: RoutePlan) -> str | None:
 
 
 def start_replan(previous: RoutePlan, trigger: str) -> RoutePlan:
+    """A queued re-plan of the region, warm-started from its published plan (the caller
+    commits, then enqueues its job)."""
     plan = RoutePlan(
         region_id=previous.region_id,
         status="queued",
@@ -381,5 +493,5 @@ def start_replan(previous: RoutePlan, trigger: str) -> RoutePlan:
         stats={},
     )
     db.session.add(plan)
-    db.session.commit()
+    db.session.flush()
     return plan

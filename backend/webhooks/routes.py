@@ -7,7 +7,7 @@ from backend import pii
 from backend.accounts.auth import current_actor, requires
 from backend.accounts.tenancy import get_visible_or_404, require_org_in_reach, scope_to_tenant
 from backend.blueprints import SECURITY, api
-from backend.errors import fail, field_error, not_found
+from backend.errors import NotFound, fail, field_error
 from backend.extensions import db
 from backend.models import WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
@@ -103,7 +103,7 @@ def delete_endpoint(endpoint_id):
     """Stop sending to an endpoint (its delivery history stays)."""
     endpoint = get_visible_or_404(WebhookEndpoint, endpoint_id, what="webhook endpoint")
     if endpoint.disabled_at:
-        not_found("webhook endpoint")
+        raise NotFound("webhook endpoint")
     endpoint.disabled_at = utcnow()
     db.session.commit()
     return ""
