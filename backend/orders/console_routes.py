@@ -24,8 +24,8 @@ from backend.orders.schemas import (
     WebhookDeliveryOut,
     WebhookDeliveryPage,
 )
+from backend.orders.search import OrderFilter, search_orders
 from backend.pagination import paginate
-from backend.places.tree import region_descendant_ids
 from backend.webhooks.jobs import deliver, replay
 from backend.webhooks.routes import delivery_out
 
@@ -50,15 +50,8 @@ def _order(order_id) -> Order:
 @console.output(OrderPage)
 @console.doc(summary="Orders of every client, by region", tags=TAGS, security=SECURITY)
 def list_orders(query):
-    """All clients' orders; a region filter includes everything inside it."""
-    stmt = select(Order)
-    if "region_id" in query:
-        stmt = stmt.where(Order.region_id.in_(region_descendant_ids(query["region_id"])))
-    for key in ("status", "kind", "site_id", "org_id"):
-        if key in query:
-            stmt = stmt.where(getattr(Order, key) == query[key])
-    if query.get("sla_breached"):
-        stmt = stmt.where(Order.sla_breached_at.is_not(None))
+    """All clients' orders, filtered as the client API filters (a region includes everything inside it)."""
+    stmt = search_orders(current_actor(), OrderFilter.from_query(query))
     items, cursor = paginate(stmt, Order.id, limit=query["limit"], cursor=query["cursor"])
     return {"items": [order_out(o) for o in items], "next_cursor": cursor}
 

@@ -33,8 +33,8 @@ from backend.orders.schemas import (
     RatingIn,
     ReasonIn,
 )
+from backend.orders.search import OrderFilter, search_orders, visible_orders
 from backend.pagination import paginate
-from backend.places.tree import region_descendant_ids
 
 TAGS = ["orders"]
 IDEMPOTENCY_DOC = (
@@ -91,7 +91,7 @@ def owner_org(org_id):
 
 def load_order(order_id, *, lock=False) -> Order:
     """One order of the caller's organizations, or 404 (the same for another tenant's)."""
-    stmt = svc.visible_orders(current_actor()).where(Order.id == order_id)
+    stmt = visible_orders(current_actor()).where(Order.id == order_id)
     order = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if order is None:
         raise NotFound("order")
@@ -232,23 +232,8 @@ def _number(text):
 @api.output(OrderPage)
 @api.doc(summary="Orders the caller can see", tags=TAGS, security=SECURITY)
 def list_orders(query):
-    """Orders of the caller's organizations, filtered by status, kind, region, site, dates."""
-    stmt = svc.visible_orders(current_actor())
-    if query.get("status"):
-        stmt = stmt.where(Order.status.in_(query["status"]))
-    for key in ("kind", "site_id", "org_id"):
-        if key in query:
-            stmt = stmt.where(getattr(Order, key) == query[key])
-    if "region_id" in query:  # the region and everything inside it
-        stmt = stmt.where(Order.region_id.in_(region_descendant_ids(query["region_id"])))
-    if "created_from" in query:
-        stmt = stmt.where(Order.created_at >= query["created_from"])
-    if "created_to" in query:
-        stmt = stmt.where(Order.created_at < query["created_to"])
-    if "sla_breached" in query:
-        stmt = stmt.where(
-            Order.sla_breached_at.is_not(None) if query["sla_breached"] else Order.sla_breached_at.is_(None)
-        )
+    """Orders of the caller's organizations, filtered by status, kind, region, site, dates, SLA."""
+    stmt = search_orders(current_actor(), OrderFilter.from_query(query))
     items, cursor = paginate(stmt, Order.id, limit=query["limit"], cursor=query["cursor"])
     return {"items": [order_out(o) for o in items], "next_cursor": cursor}
 

@@ -65,10 +65,21 @@ class OrderImportIn(Schema):
     publish = fields.Boolean(load_default=False)
 
 
+class RepeatedOrDelimited(fields.DelimitedList):
+    """A list in the query as ?x=a&x=b, ?x=a,b or both."""
+
+    is_multiple = True
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, list):  # repeated: join them, so errors count items across all
+            value = self.delimiter.join(str(part) for part in value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class OrderQuery(PageQuery):
-    status = fields.DelimitedList(
+    status = RepeatedOrDelimited(
         fields.String(validate=validators.OneOf(ORDER_STATES)),
-        metadata={"description": "one state or several, comma-separated (open work: published,offered,...)"},
+        metadata={"description": "one state or several: ?status=published&status=offered or ?status=published,offered"},
     )
     kind = fields.String(validate=validators.OneOf(ORDER_KINDS))
     region_id = fields.Integer()
@@ -77,6 +88,9 @@ class OrderQuery(PageQuery):
     created_from = fields.AwareDateTime()
     created_to = fields.AwareDateTime()
     sla_breached = fields.Boolean()
+    sla_at_risk = fields.Boolean(
+        metadata={"description": "due within 2 hours, not breached yet and not delivered (false: the others)"}
+    )
 
 
 class ReasonIn(Schema):

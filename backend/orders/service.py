@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from backend import storage
-from backend.accounts.actor import Actor
 from backend.accounts.tenancy import org_ancestor_ids, org_subtree_ids
 from backend.errors import Conflict, ValidationFailed, field_error
 from backend.extensions import db
@@ -210,15 +209,6 @@ def _row_errors(messages, row, prefix=""):
         else:
             out += [field_error(name, m, row=row) for m in (value if isinstance(value, list) else [value])]
     return out
-
-
-# --- reading ---------------------------------------------------------------------------------
-
-
-def visible_orders(actor: Actor):
-    """A select of orders the actor's organizations own (all of them for platform staff)."""
-    stmt = select(Order)
-    return stmt if actor.is_platform else stmt.where(Order.org_id.in_(org_subtree_ids(actor.org_id)))
 
 
 def order_point(order: Order):
