@@ -1,4 +1,4 @@
-"""Dispatchers' orders: every client's orders together per region, candidates with reasons,
+"""Dispatchers' orders: every client's orders together per region (a dispatcher's own regions), candidates with reasons,
 manual and automatic assignment, rate cards, and the webhook delivery log with replay."""
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from backend.orders.schemas import (
     WebhookDeliveryOut,
     WebhookDeliveryPage,
 )
-from backend.orders.search import OrderFilter, search_orders
+from backend.orders.search import OrderFilter, search_orders, visible_orders
 from backend.pagination import paginate
 from backend.webhooks.jobs import deliver, replay
 from backend.webhooks.routes import delivery_out
@@ -38,7 +38,8 @@ def _actor():
 
 
 def _order(order_id) -> Order:
-    order = db.session.get(Order, order_id)
+    """An order of the caller's regions (every order for platform admins), else 404."""
+    order = db.session.scalar(visible_orders(current_actor()).where(Order.id == order_id))
     if order is None:
         raise NotFound("order")
     return order

@@ -1,9 +1,11 @@
 """Finding orders: the one search behind the client API's and the console's order lists.
 
 Who sees what: a client sees its organizations' orders (its own and every sub-account's);
-platform staff see every client's. The filters are the same for both: several states, kind,
-organization, site, region (with everything inside it), creation dates, and the SLA (breached,
-or at risk: due within SLA_AT_RISK_WITHIN and not delivered yet).
+a dispatcher every client's orders in the regions they manage (and everything inside them),
+as tracking shows them only their regions' technicians; a platform admin every order.
+The filters are the same for both lists: several states, kind, organization, site, region
+(with everything inside it), creation dates, and the SLA (breached, or at risk: due within
+SLA_AT_RISK_WITHIN and not delivered yet).
 """
 
 from dataclasses import dataclass
@@ -16,7 +18,7 @@ from backend.accounts.tenancy import org_subtree_ids
 from backend.models import Order
 from backend.models.base import utcnow
 from backend.orders.transitions import FINAL
-from backend.places.tree import region_descendant_ids
+from backend.places.tree import managed_region_ids, region_descendant_ids
 
 SLA_AT_RISK_WITHIN = timedelta(hours=2)
 DONE = (*FINAL, "delivered")  # the SLA is met or moot once delivered
@@ -45,10 +47,21 @@ class OrderFilter:
         )
 
 
+def region_scope(actor: Actor) -> set[int] | None:
+    """The regions a platform user's order and plan work is limited to; None means all (platform
+    admins; clients are limited by organization instead)."""
+    if actor.is_platform and actor.role != "platform_admin":
+        return managed_region_ids(actor.user_id)
+    return None
+
+
 def visible_orders(actor: Actor) -> Select:
-    """A select of orders the actor may see: its organizations' (all of them for platform staff)."""
+    """A select of the orders the actor may see (and act on, with the scopes for it)."""
     stmt = select(Order)
-    return stmt if actor.is_platform else stmt.where(Order.org_id.in_(org_subtree_ids(actor.org_id)))
+    if not actor.is_platform:
+        return stmt.where(Order.org_id.in_(org_subtree_ids(actor.org_id)))
+    regions = region_scope(actor)
+    return stmt if regions is None else stmt.where(Order.region_id.in_(regions))
 
 
 def search_orders(actor: Actor, wanted: OrderFilter) -> Select:

@@ -2,7 +2,6 @@
 planning service decides, these load, authorize, call, commit and serialize."""
 
 from apiflask import Schema, fields, validators
-from sqlalchemy import select
 
 import dispatch
 from backend.accounts.auth import current_actor, requires
@@ -76,8 +75,8 @@ def create_plan(body):
 @console.output(PlanPage)
 @console.doc(summary="Plans, newest last", tags=["planning"], security=SECURITY)
 def list_plans(query):
-    """Plans, optionally of one region."""
-    stmt = select(RoutePlan)
+    """Plans of my regions (all, for platform admins), optionally of one region."""
+    stmt = planning.visible_plans(current_actor())
     if "region_id" in query:
         stmt = stmt.where(RoutePlan.region_id == query["region_id"])
     items, cursor = paginate(stmt, RoutePlan.id, limit=query["limit"], cursor=query["cursor"])
@@ -117,7 +116,8 @@ def publish_plan(plan_id):
 
 
 def _plan_or_404(plan_id, *, lock=False):
-    stmt = select(RoutePlan).where(RoutePlan.id == plan_id)
+    """A plan of the caller's regions (any, for platform admins), else 404."""
+    stmt = planning.visible_plans(current_actor()).where(RoutePlan.id == plan_id)
     plan = db.session.scalar(stmt.with_for_update() if lock else stmt)
     if plan is None:
         raise NotFound("plan")

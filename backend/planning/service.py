@@ -37,6 +37,7 @@ from backend.models import (
 )
 from backend.orders.assign import assign_order
 from backend.orders.notify import after_commit
+from backend.orders.search import region_scope
 from backend.orders.service import order_point
 from backend.places.tree import region_ancestor_ids, region_descendant_ids
 from backend.realtime import emit_to_regions, external_emitter
@@ -53,9 +54,17 @@ POSITIONS_GEO_KEY = "gridwork:positions:geo"  # written by live tracking
 # --- a plan's life: create, report, cancel, publish ------------------------------------------------
 
 
+def visible_plans(actor: Actor):
+    """A select of the plans of the regions the actor manages (all for platform admins)."""
+    regions = region_scope(actor)
+    stmt = select(RoutePlan)
+    return stmt if regions is None else stmt.where(RoutePlan.region_id.in_(regions))
+
+
 def create_plan(actor: Actor, body: dict) -> RoutePlan:
-    """A queued plan for a region (the caller commits, then enqueues its job)."""
-    if db.session.get(Region, body["region_id"]) is None:
+    """A queued plan for a region the actor manages (the caller commits, then enqueues its job)."""
+    regions = region_scope(actor)
+    if db.session.get(Region, body["region_id"]) is None or (regions is not None and body["region_id"] not in regions):
         raise NotFound("region")
     previous_id = body["previous_plan_id"]
     previous = previous_id and db.session.get(RoutePlan, previous_id)

@@ -1,7 +1,10 @@
 """Order fixtures: a city with districts A and B, clients X (with sibling sub-accounts X1, X2)
-and Y, a site per client in district A, and technicians in A and B."""
+and Y, a site per client in district A, technicians in A and B, a dispatcher of the city and
+one of district B."""
 
 import pytest
+
+from tests.integration.orders.helpers import dispatcher_of
 
 CITY = (104.00, 30.60, 104.20, 30.80)
 DISTRICT_A = (104.00, 30.60, 104.10, 30.80)
@@ -44,7 +47,8 @@ def world(factory):
         "x1_admin": factory.as_role("client_admin", x1),
         "x2_admin": factory.as_role("client_admin", x2),
         "y_admin": factory.as_role("client_admin", y),
-        "dispatcher": factory.as_role("dispatcher"),
+        "dispatcher": dispatcher_of(factory, city),
+        "dispatcher_b": dispatcher_of(factory, b),
         "admin": factory.as_role("platform_admin"),
         "x1_site": factory.site(x1, SITE_A, code="X1-SITE"),
         "x1_site_b": factory.site(x1, SITE_B, code="X1-SITE-B"),

@@ -2,6 +2,8 @@
 
 import time
 
+from backend.extensions import db
+from backend.models import DispatcherRegion
 from backend.workforce.eligibility import PRESENCE_KEY
 
 API = "/api/v1"
@@ -35,6 +37,15 @@ def act(client, headers, path, expect=200, **json):
     response = client.post(path, headers=headers, json=json)
     assert response.status_code == expect, (path, response.get_json())
     return response.get_json()
+
+
+def dispatcher_of(factory, *region_ids):
+    """Headers of a new dispatcher who manages these regions (and everything inside them)."""
+    user_id = factory.user("dispatcher")
+    with factory.app.app_context():
+        db.session.add_all(DispatcherRegion(user_id=user_id, region_id=r) for r in region_ids)
+        db.session.commit()
+    return factory.headers(user_id)
 
 
 def online(app, *technician_ids):

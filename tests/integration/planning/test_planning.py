@@ -14,6 +14,7 @@ from backend.models import Order, OrderSkill
 from backend.planning.service import POSITIONS_GEO_KEY
 from backend.redis_client import get_redis
 from backend.workforce.eligibility import PRESENCE_KEY
+from tests.integration.orders.helpers import dispatcher_of
 
 CITY = (104.0, 30.6, 104.2, 30.8)
 
@@ -29,7 +30,7 @@ def city(factory):
         "region": region,
         "electrician": electrician,
         "plain": plain,
-        "staff": factory.as_role("dispatcher"),
+        "staff": dispatcher_of(factory, region),
     }
 
 
