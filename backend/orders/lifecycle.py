@@ -24,6 +24,11 @@ from backend.orders import assign, points
 from backend.orders.matching import remember_position
 from backend.orders.notify import queue_webhooks, to_technician
 from backend.orders.state import check_allowed, record, transition
+from backend.tracking.ingest import checkin_position
+
+# A technician streaming positions is where the stream says: a check-in (or out) must agree
+# with their newest valid streamed fix when it is younger than this.
+TRACK_AGREEMENT_S = 300
 
 
 def publish(order: Order, actor) -> Order:
@@ -49,8 +54,9 @@ def en_route(order: Order, technician_id: int) -> Order:
 # --- on site -----------------------------------------------------------------------------------
 
 
-def check_fix(order: Order, lon_lat, accuracy_m: float, is_mock: bool) -> float:
-    """422 unless the fix is honest, precise enough and inside the site's geofence; returns metres."""
+def check_fix(order: Order, technician_id: int, lon_lat, accuracy_m: float, is_mock: bool) -> float:
+    """422 unless the fix is honest, precise enough and inside the site's geofence, and the
+    technician's own recent track (if they stream one) agrees; returns metres from the site."""
     site = db.session.get(Site, order.site_id) if order.site_id else None
     radius = (
         site.geofence_radius_m if site and site.geofence_radius_m else current_app.config["CHECKIN_DEFAULT_RADIUS_M"]
@@ -64,15 +70,33 @@ def check_fix(order: Order, lon_lat, accuracy_m: float, is_mock: bool) -> float:
         problems.append(field_error("accuracy_m", f"accuracy {accuracy_m:.0f} m is worse than {max_accuracy} m"))
     if metres > radius:
         problems.append(field_error("location", f"{metres:.0f} m from the site; the geofence is {radius} m"))
+    tracked = _tracked_distance_m(order, technician_id)
+    if tracked is not None and tracked > radius:
+        problems.append(
+            field_error(
+                "location",
+                f"your tracked position is {tracked:.0f} m from the site; the geofence is {radius} m",
+                source="track",
+            )
+        )
     if problems:
+        extra = {} if tracked is None else {"track_distance_m": round(tracked, 1)}
         raise OutsideGeofence(
             "; ".join(p["message"] for p in problems),
             errors=problems,
-            distance_m=round(metres, 1),
+            distance_m=round(max(metres, tracked or 0), 1),
             radius_m=radius,
             max_accuracy_m=max_accuracy,
+            **extra,
         )
     return metres
+
+
+def _tracked_distance_m(order: Order, technician_id: int) -> float | None:
+    """Metres from the site to the technician's newest valid streamed fix, if it is recent.
+    The phone's own claim (is_mock, accuracy) can lie; the server's track is a second witness."""
+    streamed = checkin_position(technician_id, max_age_s=TRACK_AGREEMENT_S)
+    return None if streamed is None else _distance_m(order, (streamed["lon"], streamed["lat"]))
 
 
 def _distance_m(order: Order, lon_lat) -> float:
@@ -103,7 +127,7 @@ def check_window(order: Order, now):
 def check_in(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) -> Order:
     check_allowed(order, "on_site")
     now = utcnow()
-    metres, location = _inside_fence(order, now, lon_lat, accuracy_m, is_mock)
+    metres, location = _inside_fence(order, technician_id, now, lon_lat, accuracy_m, is_mock)
     remember_position(technician_id, lon_lat)
     return transition(
         order,
@@ -126,7 +150,7 @@ def check_out(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) ->
         )
     check_allowed(order, "delivered")
     now = utcnow()
-    metres, location = _inside_fence(order, now, lon_lat, accuracy_m, is_mock)
+    metres, location = _inside_fence(order, technician_id, now, lon_lat, accuracy_m, is_mock)
     minutes = _minutes(order.on_site_at, now)
     return transition(
         order,
@@ -140,10 +164,10 @@ def check_out(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) ->
     )
 
 
-def _inside_fence(order: Order, now, lon_lat, accuracy_m, is_mock):
+def _inside_fence(order: Order, technician_id: int, now, lon_lat, accuracy_m, is_mock):
     """The window and geofence checks of a check-in or check-out: (metres from the site, the fix as a point)."""
     check_window(order, now)
-    metres = check_fix(order, lon_lat, accuracy_m, is_mock)
+    metres = check_fix(order, technician_id, lon_lat, accuracy_m, is_mock)
     return round(metres, 1), from_shape(Point(*lon_lat), srid=4326)
 
 

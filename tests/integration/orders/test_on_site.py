@@ -3,6 +3,7 @@ check-out records the time on site; deliveries carry evidence uploaded for the o
 project orders deliver files only."""
 
 import io
+import time
 
 from sqlalchemy import update
 
@@ -156,4 +157,35 @@ def test_attendance_counts_only_inside_a_time_window(client, world):
     assert refused["errors"][0]["field"] == "time"
     current = [{"start": (now - timedelta(hours=1)).isoformat(), "end": (now + timedelta(hours=1)).isoformat()}]
     order_id = on_the_way(client, world, kind="checkin", time_windows=current)
+    assert check_in(client, world, order_id, INSIDE)["status"] == "on_site"
+
+
+def stream(client, headers, lon_lat, seconds_ago=5):
+    """The technician's phone streams one position (consent given, on shift), as the app does."""
+    assert client.put(f"{MOBILE}/me/location-consent", headers=headers, json={}).status_code == 200
+    assert client.put(f"{MOBILE}/me/status", headers=headers, json={"status": "on_shift"}).status_code == 200
+    point = {"id": f"p{time.monotonic_ns()}", "time": time.time() - seconds_ago, "accuracy": 8}
+    point.update(lon=lon_lat[0], lat=lon_lat[1])
+    response = client.post(f"{MOBILE}/locations", headers=headers, json={"fixes": [point]})
+    assert response.status_code == 200 and response.get_json()["accepted"], response.get_json()
+
+
+def test_a_check_in_the_streamed_track_contradicts_is_refused_with_the_distance(client, world):
+    order_id = on_the_way(client, world)
+    five_km_east = (SITE_A[0] + 0.052, SITE_A[1])  # ~5 km at 30.65 N
+    stream(client, world["tech_a_h"], five_km_east, seconds_ago=240)
+
+    refused = check_in(client, world, order_id, INSIDE, expect=422)  # the phone claims to be on site
+    assert 4800 < refused["track_distance_m"] < 5200 and refused["distance_m"] == refused["track_distance_m"]
+    assert refused["radius_m"] == 200
+    assert f"tracked position is {refused['track_distance_m']:.0f} m from the site" in refused["detail"]
+    assert [(e["field"], e.get("source")) for e in refused["errors"]] == [("location", "track")]
+
+    stream(client, world["tech_a_h"], INSIDE, seconds_ago=1)  # four minutes later the stream is on site
+    assert check_in(client, world, order_id, INSIDE)["status"] == "on_site"
+
+
+def test_an_old_streamed_position_does_not_block_a_check_in(client, world):
+    order_id = on_the_way(client, world)
+    stream(client, world["tech_a_h"], (SITE_A[0] + 0.052, SITE_A[1]), seconds_ago=20 * 60)
     assert check_in(client, world, order_id, INSIDE)["status"] == "on_site"
