@@ -14,7 +14,6 @@ from backend.models import Order, OrderOffer
 from backend.orders import assign
 from backend.orders import lifecycle as life
 from backend.orders.matching import feed, is_eligible, remember_position, technician_can_see
-from backend.orders.output import order_out
 from backend.orders.schemas import (
     DeliveryIn,
     FeedQuery,
@@ -23,6 +22,7 @@ from backend.orders.schemas import (
     OptionalReasonIn,
     OrderOut,
     OrderPage,
+    With,
 )
 from backend.orders.transitions import ACTIVE, OPEN, allowed_from
 from backend.pagination import paginate
@@ -56,7 +56,7 @@ def _mine(order_id) -> tuple[Order, int]:
 
 def _done(order_id):
     db.session.commit()
-    return order_out(db.session.get(Order, order_id))
+    return db.session.get(Order, order_id)
 
 
 @mobile.get("/orders")
@@ -73,7 +73,7 @@ def my_feed(query):
         remember_position(technician_id, here)
     rows = feed(technician_id, here, query["limit"])
     db.session.commit()
-    return {"items": [order_out(o, distance_m=m) for o, m in rows], "next_cursor": None}
+    return {"items": [With(order, distance_m=metres) for order, metres in rows], "next_cursor": None}
 
 
 @mobile.get("/me/orders")
@@ -83,7 +83,7 @@ def my_feed(query):
 def my_orders():
     """Orders assigned to me that are not finished (assigned … on site, rejected, delivered)."""
     stmt = select(Order).where(Order.technician_id == my_technician().id, Order.status.in_((*ACTIVE, "delivered")))
-    return {"items": [order_out(o) for o in db.session.scalars(stmt.order_by(Order.id))], "next_cursor": None}
+    return {"items": list(db.session.scalars(stmt.order_by(Order.id))), "next_cursor": None}
 
 
 @mobile.get("/me/points")
@@ -95,7 +95,7 @@ def my_points(query):
     """Verified orders with the points earned and how they were computed (rate card version, factors)."""
     stmt = select(Order).where(Order.technician_id == my_technician().id, Order.status == "verified")
     items, cursor = paginate(stmt, Order.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [order_out(o) for o in items], "next_cursor": cursor}
+    return {"items": items, "next_cursor": cursor}
 
 
 @mobile.get("/orders/<int:order_id>")
@@ -104,7 +104,7 @@ def my_points(query):
 @mobile.doc(summary="One order", tags=TAGS, security=SECURITY)
 def get_order(order_id):
     """An order I may take or that is mine, with points once verified."""
-    return order_out(_order(order_id)[0])
+    return _order(order_id)[0]
 
 
 @mobile.get("/offers")
@@ -123,17 +123,7 @@ def my_offers():
     for offer in offers:
         order = db.session.get(Order, offer.order_id)
         if technician_can_see(order, technician_id):
-            items.append(
-                {
-                    "id": offer.id,
-                    "order_id": order.id,
-                    "mode": offer.mode,
-                    "state": offer.state,
-                    "expires_at": offer.expires_at.isoformat() if offer.expires_at else None,
-                    "created_at": offer.created_at.isoformat(),
-                    "order": order_out(order),
-                }
-            )
+            items.append(With(offer, order=order))
     return {"items": items}
 
 
@@ -182,7 +172,7 @@ def decline(order_id, body):
         )
     assign.decline_assignment(order, technician_id, body["reason"])
     db.session.commit()
-    return order_out(db.session.get(Order, order_id))
+    return db.session.get(Order, order_id)
 
 
 @mobile.post("/orders/<int:order_id>/en-route")
@@ -234,7 +224,7 @@ def upload_evidence(order_id, files):
     order, technician_id = _mine(order_id)
     stored = life.add_evidence(order, technician_id, files["file"].read())
     db.session.commit()
-    return {"sha256": stored.sha256, "size": stored.size, "content_type": stored.content_type}
+    return stored
 
 
 @mobile.post("/orders/<int:order_id>/deliver")

@@ -10,8 +10,7 @@ from backend.extensions import db
 from backend.models import Order, Organization, WebhookDelivery
 from backend.orders import assign
 from backend.orders.notify import after_commit
-from backend.orders.output import order_out
-from backend.orders.points import card_out, create_card
+from backend.orders.points import create_card
 from backend.orders.schemas import (
     AssignIn,
     CandidatesOut,
@@ -27,7 +26,6 @@ from backend.orders.schemas import (
 from backend.orders.search import OrderFilter, search_orders, visible_orders
 from backend.pagination import paginate
 from backend.webhooks.jobs import deliver, replay
-from backend.webhooks.routes import delivery_out
 
 SECURITY = [{"BearerAuth": []}]
 TAGS = ["console: orders"]
@@ -54,7 +52,7 @@ def list_orders(query):
     """All clients' orders, filtered as the client API filters (a region includes everything inside it)."""
     stmt = search_orders(current_actor(), OrderFilter.from_query(query))
     items, cursor = paginate(stmt, Order.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [order_out(o) for o in items], "next_cursor": cursor}
+    return {"items": items, "next_cursor": cursor}
 
 
 @console.get("/orders/<int:order_id>/candidates")
@@ -76,7 +74,7 @@ def assign_order(order_id, body):
     _order(order_id)
     assign.assign_order(order_id, body["technician_id"], _actor())
     db.session.commit()
-    return order_out(_order(order_id))
+    return _order(order_id)
 
 
 @console.post("/orders/<int:order_id>/auto-assign")
@@ -87,7 +85,7 @@ def auto_assign(order_id):
     """Assign the best candidate not yet asked (or leave the order published if none)."""
     assign.auto_assign(_order(order_id), _actor())
     db.session.commit()
-    return order_out(_order(order_id))
+    return _order(order_id)
 
 
 @console.post("/rate-cards")
@@ -101,7 +99,7 @@ def create_rate_card(body):
         raise NotFound("organization")
     card = create_card(body["org_id"], body["terms"])
     db.session.commit()
-    return card_out(card)
+    return card
 
 
 @console.get("/webhook-deliveries")
@@ -116,7 +114,7 @@ def list_deliveries(query):
         if key in query:
             stmt = stmt.where(getattr(WebhookDelivery, key) == query[key])
     items, cursor = paginate(stmt, WebhookDelivery.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [delivery_out(d) for d in items], "next_cursor": cursor}
+    return {"items": items, "next_cursor": cursor}
 
 
 @console.post("/webhook-deliveries/<int:delivery_id>/replay")
@@ -131,4 +129,4 @@ def replay_delivery(delivery_id):
     replay(row)
     after_commit(deliver.enqueue, row.id)
     db.session.commit()
-    return delivery_out(row)
+    return row

@@ -16,7 +16,7 @@ from backend.accounts.tenancy import org_ancestor_ids
 from backend.extensions import db, socketio
 from backend.models import WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
-from backend.orders.output import order_out
+from backend.orders.schemas import OrderOut
 from backend.realtime import CONSOLE, TECHNICIAN, external_emitter, region_rooms
 from backend.webhooks.jobs import deliver
 
@@ -90,7 +90,11 @@ def queue_webhooks(order, event_name, extra=None):
     endpoints = _endpoints(order.org_id, event_name)
     if not endpoints:
         return
-    payload = {"type": event_name, "timestamp": utcnow().isoformat(), "data": {**order_out(order), **(extra or {})}}
+    payload = {
+        "type": event_name,
+        "timestamp": utcnow().isoformat(),
+        "data": {**OrderOut().dump(order), **(extra or {})},
+    }
     for endpoint in endpoints:
         delivery = WebhookDelivery(
             message_id=f"msg_{secrets.token_hex(12)}",

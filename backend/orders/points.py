@@ -133,13 +133,3 @@ def award(order: Order):
     order.points_centi, order.points_breakdown = centi, breakdown
     order.rate_card_id = card.id if card else None
     return centi
-
-
-def card_out(card: RateCard) -> dict:
-    return {
-        "id": card.id,
-        "org_id": card.org_id,
-        "version": card.version,
-        "terms": card.terms,
-        "created_at": card.created_at.isoformat(),
-    }

@@ -16,8 +16,6 @@ from backend.models import Order, OrderEvent, RateCard
 from backend.orders import idempotency as idem
 from backend.orders import lifecycle as life
 from backend.orders import service as svc
-from backend.orders.output import event_out, order_out
-from backend.orders.points import card_out
 from backend.orders.schemas import (
     MAX_BATCH,
     AcceptIn,
@@ -99,8 +97,7 @@ def load_order(order_id, *, lock=False) -> Order:
 
 
 def created(claim, orders):
-    body = {"created": len(orders), "items": [order_out(o) for o in orders]}
-    return answer(claim, 201, BatchOut().dump(body))
+    return answer(claim, 201, BatchOut().dump({"created": len(orders), "items": orders}))
 
 
 def _create(bodies, org_ids, publish_flags, *, numbered=True):
@@ -127,7 +124,7 @@ def create_order(body):
         return replayed(claim)
     order = _create([body], [owner_org(body["org_id"])], [body["publish"]], numbered=False)[0]
     db.session.flush()
-    return answer(claim, 201, OrderOut().dump(order_out(order)))
+    return answer(claim, 201, OrderOut().dump(order))
 
 
 @api.post("/orders/batch")
@@ -235,7 +232,7 @@ def list_orders(query):
     """Orders of the caller's organizations, filtered by status, kind, region, site, dates, SLA."""
     stmt = search_orders(current_actor(), OrderFilter.from_query(query))
     items, cursor = paginate(stmt, Order.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [order_out(o) for o in items], "next_cursor": cursor}
+    return {"items": items, "next_cursor": cursor}
 
 
 @api.get("/orders/<int:order_id>")
@@ -244,7 +241,7 @@ def list_orders(query):
 @api.doc(summary="One order", tags=TAGS, security=SECURITY)
 def get_order(order_id):
     """One order, with what may happen to it next and its points."""
-    return order_out(load_order(order_id))
+    return load_order(order_id)
 
 
 @api.get("/orders/<int:order_id>/events")
@@ -255,14 +252,14 @@ def order_events(order_id):
     """Every state change of the order: who, when, where, from → to, why."""
     load_order(order_id)
     events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))
-    return {"items": [event_out(e) for e in events]}
+    return {"items": list(events)}
 
 
 def _act(order_id, fn, *args):
     order = load_order(order_id)
     fn(order, actor(), *args)
     db.session.commit()
-    return order_out(db.session.get(Order, order_id))
+    return db.session.get(Order, order_id)
 
 
 @api.post("/orders/<int:order_id>/publish")
@@ -324,4 +321,4 @@ def list_rate_cards():
     stmt = select(RateCard).order_by(RateCard.org_id, RateCard.version)
     if orgs is not None:
         stmt = stmt.where(RateCard.org_id.in_(set(orgs) | set(org_ancestor_ids(current_actor().org_id))))
-    return {"items": [card_out(c) for c in db.session.scalars(stmt)]}
+    return {"items": list(db.session.scalars(stmt))}

@@ -1,13 +1,79 @@
-"""Request and response schemas of work orders, offers, rate cards and webhooks."""
+"""Request and response schemas of work orders, offers, rate cards and webhooks.
+
+The output schemas dump the rows themselves (one serializer per response shape: the API,
+the console, the phones and the webhook payloads all use them). A value computed for one
+answer only (a feed's distance, a new endpoint's secret) rides along with `With`.
+"""
+
+from decimal import Decimal
 
 from apiflask import Schema, fields, validators
-from marshmallow import ValidationError, validates_schema
+from geoalchemy2.shape import to_shape
+from marshmallow import ValidationError, missing, validates_schema
 
 from backend.models.orders import DISPATCH_MODES, ORDER_KINDS, ORDER_STATES, PRIORITIES
+from backend.orders.transitions import allowed_from
 from backend.shared_schemas import Page, PageQuery, coord_sys_field
 
 SHA256 = validators.Regexp(r"^[0-9a-f]{64}$", error="must be a SHA-256 hex digest of an uploaded file")
 MAX_BATCH = 1000
+
+
+# --- output helpers ----------------------------------------------------------------------------
+
+
+class With:
+    """A row plus a few values computed for one answer; every other attribute is the row's."""
+
+    def __init__(self, row, **extra):
+        self._row = row
+        self.__dict__.update(extra)
+
+    def __getattr__(self, name):
+        return getattr(self._row, name)
+
+
+class Computed(fields.Field):
+    """Mixin: the value is fn(row), not an attribute; the OpenAPI type is the field class's."""
+
+    def __init__(self, fn, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._fn = fn
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return self._fn(obj)
+
+
+class ComputedString(Computed, fields.String):
+    pass
+
+
+class ComputedDict(Computed, fields.Dict):
+    pass
+
+
+class ComputedStrings(Computed, fields.List):
+    def __init__(self, fn, **kwargs):
+        super().__init__(fn, fields.String(), **kwargs)
+
+
+class OfRow(fields.Nested):
+    """A nested object dumped from the row itself (a group of its columns)."""
+
+    def get_value(self, obj, attr, accessor=None, default=missing):
+        return obj
+
+
+class GeoJSON(fields.Dict):
+    """A stored geometry (Point, LineString) as a GeoJSON object with [lon, lat] positions."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        shape = to_shape(value)
+        if shape.geom_type == "Point":
+            return {"type": "Point", "coordinates": [shape.x, shape.y]}
+        return {"type": shape.geom_type, "coordinates": [list(c) for c in shape.coords]}
 
 
 class SkillNeed(Schema):
@@ -109,11 +175,23 @@ class RatingIn(Schema):
     rating = fields.Integer(required=True, validate=validators.Range(1, 5))
 
 
+def _points(order) -> str | None:
+    centi = order.points_centi
+    return None if centi is None else str((Decimal(centi) / 100).quantize(Decimal("0.01")))
+
+
 class PointsOut(Schema):
-    points = fields.String(allow_none=True, metadata={"description": "decimal string, 2 places"})
+    """An order's points (dumped from the order)."""
+
+    points = ComputedString(_points, allow_none=True, metadata={"description": "decimal string, 2 places"})
     points_centi = fields.Integer(allow_none=True, metadata={"description": "points * 100 (stored as an integer)"})
-    rate_card = fields.Dict(allow_none=True)
-    breakdown = fields.Dict(allow_none=True)
+    rate_card = ComputedDict(lambda order: (order.points_breakdown or {}).get("rate_card"), allow_none=True)
+    breakdown = ComputedDict(lambda order: order.points_breakdown or None, allow_none=True)
+
+
+class OrderSkillOut(Schema):
+    code = fields.String(attribute="skill_code")
+    min_level = fields.Integer()
 
 
 class OrderOut(Schema):
@@ -124,28 +202,30 @@ class OrderOut(Schema):
     status = fields.String()
     dispatch_mode = fields.String()
     site_id = fields.Integer(allow_none=True)
-    location = fields.Dict(allow_none=True)
+    location = GeoJSON(allow_none=True)
     region_id = fields.Integer(allow_none=True)
-    role = fields.String(allow_none=True)
-    skills = fields.List(fields.Nested(SkillNeed))
+    role = fields.String(attribute="role_code", allow_none=True)
+    skills = fields.List(fields.Nested(OrderSkillOut))
     priority = fields.String()
     time_windows = fields.List(fields.Dict())
-    sla_deadline = fields.String(allow_none=True)
-    sla_breached_at = fields.String(allow_none=True)
+    sla_deadline = fields.DateTime(allow_none=True)
+    sla_breached_at = fields.DateTime(allow_none=True)
     standard_duration_min = fields.Integer()
     work_type = fields.String()
     description = fields.String(allow_none=True)
     attachments = fields.List(fields.String())
     technician_id = fields.Integer(allow_none=True)
-    on_site_at = fields.String(allow_none=True)
+    on_site_at = fields.DateTime(allow_none=True)
     on_site_minutes = fields.Integer(allow_none=True)
     delivery = fields.Dict(allow_none=True)
     quality_rating = fields.Integer(allow_none=True)
-    points = fields.Nested(PointsOut)
-    allowed_transitions = fields.List(fields.String())
-    created_at = fields.String()
-    updated_at = fields.String()
-    distance_m = fields.Float(allow_none=True, metadata={"description": "feeds: from the position given"})
+    points = OfRow(PointsOut)
+    allowed_transitions = ComputedStrings(lambda order: allowed_from(order.kind, order.status))
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    distance_m = fields.Float(
+        allow_none=True, dump_default=None, metadata={"description": "feeds: from the position given"}
+    )
 
 
 class OrderPage(Page):
@@ -165,9 +245,9 @@ class EventOut(Schema):
     actor_kind = fields.String()
     actor_id = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
-    location = fields.Dict(allow_none=True)
+    location = GeoJSON(allow_none=True)
     data = fields.Dict(allow_none=True)
-    created_at = fields.String()
+    created_at = fields.DateTime()
 
 
 class EventList(Schema):
@@ -203,8 +283,8 @@ class OfferOut(Schema):
     order_id = fields.Integer()
     mode = fields.String()
     state = fields.String()
-    expires_at = fields.String(allow_none=True)
-    created_at = fields.String()
+    expires_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
     order = fields.Nested(OrderOut, allow_none=True)
 
 
@@ -248,7 +328,7 @@ class RateCardOut(Schema):
     org_id = fields.Integer()
     version = fields.Integer()
     terms = fields.Dict()
-    created_at = fields.String()
+    created_at = fields.DateTime()
 
 
 class RateCardList(Schema):
@@ -272,7 +352,7 @@ class WebhookEndpointOut(Schema):
     url = fields.String()
     events = fields.List(fields.String())
     secret = fields.String(metadata={"description": "shown once, at creation"})
-    created_at = fields.String()
+    created_at = fields.DateTime()
 
 
 class WebhookEndpointList(Schema):
@@ -292,11 +372,11 @@ class WebhookDeliveryOut(Schema):
     event = fields.String()
     state = fields.String()
     attempts = fields.Integer()
-    next_attempt_at = fields.String(allow_none=True)
+    next_attempt_at = fields.DateTime(allow_none=True)
     last_status = fields.Integer(allow_none=True)
     last_error = fields.String(allow_none=True)
-    delivered_at = fields.String(allow_none=True)
-    created_at = fields.String()
+    delivered_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
 
 
 class WebhookDeliveryPage(Page):

@@ -6,7 +6,7 @@ all or nothing and each broken row is named.
 
 from dataclasses import dataclass, field
 
-from geoalchemy2.shape import from_shape
+from geoalchemy2.shape import from_shape, to_shape
 from marshmallow import ValidationError
 from shapely.geometry import Point
 from sqlalchemy import select
@@ -18,7 +18,6 @@ from backend.errors import Conflict, ValidationFailed, field_error
 from backend.extensions import db
 from backend.models import Order, OrderSkill, Region, Role, Site, Skill
 from backend.orders.notify import queue_webhooks
-from backend.orders.output import iso, lon_lat
 from backend.orders.state import record
 from backend.places.service import smallest_covering_region
 from geo.shapes import GeometryError, parse_point
@@ -209,6 +208,16 @@ def _row_errors(messages, row, prefix=""):
         else:
             out += [field_error(name, m, row=row) for m in (value if isinstance(value, list) else [value])]
     return out
+
+
+def lon_lat(geom):
+    """(lon, lat) of a stored point."""
+    point = to_shape(geom)
+    return (point.x, point.y)
+
+
+def iso(value):
+    return value.isoformat() if value is not None else None
 
 
 def order_point(order: Order):

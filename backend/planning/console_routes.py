@@ -1,59 +1,18 @@
 """Route plans for a region: start, follow, cancel, publish (dispatchers). Thin views: the
 planning service decides, these load, authorize, call, commit and serialize."""
 
-from apiflask import Schema, fields, validators
-
-import dispatch
 from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
 from backend.errors import NotFound
 from backend.extensions import db
 from backend.models import RoutePlan
+from backend.orders.schemas import With
 from backend.pagination import paginate
 from backend.planning import jobs
 from backend.planning import service as planning
-from backend.planning.service import plan_out
-from backend.shared_schemas import PageQuery
+from backend.planning.schemas import PlanIn, PlanOut, PlanPage, PlanQuery
 
 SECURITY = [{"BearerAuth": []}]
-FIELD_POLICIES = tuple(name for name in dispatch.POLICIES if name != "distance")
-
-
-class PlanIn(Schema):
-    region_id = fields.Integer(required=True)
-    policy = fields.String(load_default="urgent-first", validate=validators.OneOf(FIELD_POLICIES))
-    time_limit_s = fields.Integer(load_default=10, validate=validators.Range(1, 300))
-    horizon_hours = fields.Integer(load_default=10, validate=validators.Range(1, 24))
-    seed = fields.Integer(load_default=0, validate=validators.Range(0, 2**31 - 1))
-    previous_plan_id = fields.Integer(
-        load_default=None, metadata={"description": "re-plan: warm-start from this plan, keep pinned stops"}
-    )
-
-
-class PlanQuery(PageQuery):
-    region_id = fields.Integer()
-
-
-class PlanOut(Schema):
-    id = fields.Integer()
-    region_id = fields.Integer()
-    status = fields.String()
-    policy = fields.String()
-    time_limit_s = fields.Integer()
-    stage = fields.String(allow_none=True)
-    stats = fields.Dict()
-    error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    finished_at = fields.DateTime(allow_none=True)
-    routes = fields.List(fields.Dict(), metadata={"description": "per technician: stops with ETAs, LineString"})
-    unassigned = fields.List(fields.Dict(), metadata={"description": "orders left out, each with its reason"})
-    published = fields.List(fields.Dict())
-    skipped = fields.List(fields.Dict())
-
-
-class PlanPage(Schema):
-    items = fields.List(fields.Nested(PlanOut))
-    next_cursor = fields.String(allow_none=True)
 
 
 @console.post("/plans")
@@ -66,7 +25,7 @@ def create_plan(body):
     plan = planning.create_plan(current_actor(), body)
     db.session.commit()
     jobs.start(plan)
-    return plan_out(plan)
+    return plan
 
 
 @console.get("/plans")
@@ -80,7 +39,7 @@ def list_plans(query):
     if "region_id" in query:
         stmt = stmt.where(RoutePlan.region_id == query["region_id"])
     items, cursor = paginate(stmt, RoutePlan.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [plan_out(p, detail=False) for p in items], "next_cursor": cursor}
+    return {"items": items, "next_cursor": cursor}
 
 
 @console.get("/plans/<int:plan_id>")
@@ -89,7 +48,7 @@ def list_plans(query):
 @console.doc(summary="A plan with routes, stops, ETAs and unassigned reasons", tags=["planning"], security=SECURITY)
 def get_plan(plan_id):
     """A plan with its routes (stops, ETAs, slack, lateness, geometry) and unassigned orders."""
-    return plan_out(_plan_or_404(plan_id))
+    return _plan_or_404(plan_id)
 
 
 @console.post("/plans/<int:plan_id>/cancel")
@@ -100,7 +59,7 @@ def cancel_plan(plan_id):
     """Cancel a queued plan, or stop the solver of a running one."""
     plan = planning.cancel_plan(_plan_or_404(plan_id, lock=True))
     db.session.commit()
-    return plan_out(plan)
+    return plan
 
 
 @console.post("/plans/<int:plan_id>/publish")
@@ -112,7 +71,7 @@ def publish_plan(plan_id):
     plan = _plan_or_404(plan_id, lock=True)
     published, skipped = planning.publish_plan(plan, current_actor())
     db.session.commit()
-    return {**plan_out(plan), "published": published, "skipped": skipped}
+    return With(plan, published=published, skipped=skipped)
 
 
 def _plan_or_404(plan_id, *, lock=False):

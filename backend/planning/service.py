@@ -8,7 +8,7 @@ here commits: the request or the planning job (planning/jobs.py) owns the transa
 
 from datetime import UTC, datetime, timedelta
 
-from geoalchemy2.shape import from_shape, to_shape
+from geoalchemy2.shape import from_shape
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
@@ -360,50 +360,6 @@ def plan_stats(result: dispatch.Plan, problem: dispatch.Problem) -> dict:
         "lateness_s": sum(s.lateness for s in stops),
         "solver_status": result.status,
         "solve_seconds": round(result.seconds, 2),
-    }
-
-
-def plan_out(plan: RoutePlan, *, detail=True) -> dict:
-    body = {
-        "id": plan.id,
-        "region_id": plan.region_id,
-        "status": plan.status,
-        "policy": plan.policy,
-        "time_limit_s": plan.time_limit_s,
-        "stage": plan.stage,
-        "stats": plan.stats,
-        "error": plan.error,
-        "created_at": plan.created_at,
-        "finished_at": plan.finished_at,
-    }
-    if detail:
-        body["routes"] = [_route_out(r) for r in plan.routes]
-        body["unassigned"] = [{"order_id": u.order_id, "reason": u.reason, "detail": u.detail} for u in plan.unassigned]
-    return body
-
-
-def _route_out(route: PlanRoute) -> dict:
-    return {
-        "technician_id": route.technician_id,
-        "start_at": route.start_at.isoformat(),
-        "end_at": route.end_at.isoformat(),
-        "travel_m": route.travel_m,
-        "travel_s": route.travel_s,
-        "geometry": {"type": "LineString", "coordinates": [list(c) for c in to_shape(route.geom).coords]},
-        "stops": [
-            {
-                "order_id": s.order_id,
-                "seq": s.seq,
-                "eta": s.eta.isoformat(),
-                "arrival_at": s.arrival_at.isoformat(),
-                "end_at": s.end_at.isoformat(),
-                "wait_s": s.wait_s,
-                "slack_s": s.slack_s,
-                "lateness_s": s.lateness_s,
-                "pinned": s.pinned,
-            }
-            for s in route.stops
-        ],
     }
 
 

@@ -18,6 +18,7 @@ from backend.orders.schemas import (
     WebhookEndpointIn,
     WebhookEndpointList,
     WebhookEndpointOut,
+    With,
 )
 from backend.pagination import paginate
 from backend.webhooks.jobs import SECRET_CONTEXT
@@ -25,35 +26,6 @@ from backend.webhooks.signing import UnsafeURL, check_url, new_secret
 
 TAGS = ["webhooks"]
 EVENTS = ("*", *(f"order.{s}" for s in ORDER_STATES), "order.sla_breached", "order.points_updated")
-
-
-def endpoint_out(endpoint, secret=None) -> dict:
-    out = {
-        "id": endpoint.id,
-        "org_id": endpoint.org_id,
-        "url": endpoint.url,
-        "events": endpoint.events,
-        "created_at": endpoint.created_at.isoformat(),
-    }
-    return {**out, "secret": secret} if secret else out
-
-
-def delivery_out(row) -> dict:
-    iso = lambda v: v.isoformat() if v else None  # noqa: E731
-    return {
-        "id": row.id,
-        "message_id": row.message_id,
-        "endpoint_id": row.endpoint_id,
-        "org_id": row.org_id,
-        "event": row.event,
-        "state": row.state,
-        "attempts": row.attempts,
-        "next_attempt_at": iso(row.next_attempt_at),
-        "last_status": row.last_status,
-        "last_error": row.last_error,
-        "delivered_at": iso(row.delivered_at),
-        "created_at": iso(row.created_at),
-    }
 
 
 @api.post("/webhook-endpoints")
@@ -81,7 +53,7 @@ def create_endpoint(body):
     )
     db.session.add(endpoint)
     db.session.commit()
-    return endpoint_out(endpoint, secret)
+    return With(endpoint, secret=secret)  # the secret is shown this once
 
 
 @api.get("/webhook-endpoints")
@@ -92,7 +64,7 @@ def list_endpoints():
     """Active endpoints of the caller's organizations."""
     stmt = scope_to_tenant(select(WebhookEndpoint), WebhookEndpoint.org_id)
     rows = db.session.scalars(stmt.where(WebhookEndpoint.disabled_at.is_(None)).order_by(WebhookEndpoint.id))
-    return {"items": [endpoint_out(e) for e in rows]}
+    return {"items": list(rows)}
 
 
 @api.delete("/webhook-endpoints/<int:endpoint_id>")
@@ -120,4 +92,4 @@ def list_deliveries(query):
     if "state" in query:
         stmt = stmt.where(WebhookDelivery.state == query["state"])
     items, cursor = paginate(stmt, WebhookDelivery.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [delivery_out(d) for d in items], "next_cursor": cursor}
+    return {"items": items, "next_cursor": cursor}

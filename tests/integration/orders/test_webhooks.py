@@ -54,6 +54,8 @@ def test_deliveries_are_signed_and_only_chosen_events_are_sent(app, client, worl
     events = receiver.events(endpoint["secret"])
     assert [e["type"] for e in events] == ["order.created", "order.cancelled"]
     assert events[1]["data"]["id"] == order["id"] and events[1]["data"]["status"] == "cancelled"
+    shown = client.get(f"{API}/orders/{order['id']}", headers=world["x1_admin"]).get_json()
+    assert events[1]["data"] == shown, "a webhook carries the order exactly as the API shows it"
     assert len({h["webhook-id"] for h, _ in receiver.received}) == 2
     assert client.get(f"{API}/webhook-endpoints", headers=world["y_admin"]).get_json()["items"] == []
 
