@@ -1,6 +1,9 @@
-"""Route planning for a region: build a dispatch.Problem from rows, store the Plan, publish it.
+"""Route planning for a region: build a dispatch.Problem from rows, store the solved Plan, and
+find the regions whose published plan events have overtaken (re-planning).
 
-The solver stays pure (dispatch/); this module is the adapter. Times in the problem are
+The solver stays pure (dispatch/); this module is the adapter. Technicians start from their live
+position (tracking.positions) or their first region's centre; presence comes from
+tracking.presence and skills through workforce's one validity rule. Times in the problem are
 seconds from the plan's origin (the moment the job starts); coordinates are WGS-84.
 """
 
@@ -30,14 +33,14 @@ from backend.models import (
 )
 from backend.orders.service import order_point
 from backend.places.tree import region_ancestor_ids, region_descendant_ids
-from backend.redis_client import get_redis
-from backend.workforce.eligibility import ONLINE_WINDOW, PRESENCE_KEY
+from backend.tracking.positions import lon_lats
+from backend.tracking.presence import offline_technician_ids
+from backend.workforce.eligibility import skill_valid_on
 from geo.travel import StraightLineProvider
 
 OPEN_STATES = ("published", "offered")
 # Work a technician already holds stays with them, in this order of progress.
 PINNED_STATES = ("on_site", "en_route", "accepted", "assigned")
-POSITIONS_GEO_KEY = "gridwork:positions:geo"  # written by live tracking
 
 
 def build_problem(plan: RoutePlan, origin: datetime) -> tuple[dispatch.Problem, dict, list]:
@@ -119,7 +122,7 @@ def _technicians_for(region_id, region_ids, origin, horizon_hours):
         .order_by(Technician.id)
     ).all()
     ids = [r[0] for r in rows]
-    positions = _positions(ids)
+    positions = lon_lats(ids)
     shift_end = horizon_hours * 3600
     return [
         dispatch.Technician(
@@ -133,13 +136,6 @@ def _technicians_for(region_id, region_ids, origin, horizon_hours):
         )
         for tech_id, role in rows
     ]
-
-
-def _positions(ids):
-    if not ids:
-        return {}
-    coords = get_redis().geopos(POSITIONS_GEO_KEY, *[str(i) for i in ids])
-    return {tech_id: (lon, lat) for tech_id, pos in zip(ids, coords, strict=True) if pos for lon, lat in [pos]}
 
 
 def _home_region_centre(tech_id):
@@ -159,9 +155,7 @@ def _valid_skills(tech_id, on_date):
     rows = db.session.execute(
         select(Skill.code, func.max(TechnicianSkill.level))
         .join(Skill, Skill.id == TechnicianSkill.skill_id)
-        .where(TechnicianSkill.technician_id == tech_id, TechnicianSkill.state == "verified")
-        .where(TechnicianSkill.valid_from <= on_date)
-        .where((TechnicianSkill.valid_until.is_(None)) | (TechnicianSkill.valid_until >= on_date))
+        .where(TechnicianSkill.technician_id == tech_id, skill_valid_on(on_date))
         .group_by(Skill.code)
     )
     return dict(rows.all())
@@ -315,13 +309,6 @@ def previous_routes(plan_id: int) -> dispatch.Plan:
 
 def _bare_stop(order_id):
     return dispatch.Stop(str(order_id), 0, 0, 0, 0, 0, 0, 0, 0)
-
-
-def offline_technician_ids(ids, now: float) -> set[int]:
-    """Technicians whose last heartbeat is older than the online window. One never seen
-    is unknown, not offline: tracking may simply not be in use for them."""
-    scores = get_redis().zmscore(PRESENCE_KEY, [str(i) for i in ids]) if ids else []
-    return {i for i, score in zip(ids, scores, strict=True) if score is not None and score < now - ONLINE_WINDOW}
 
 
 def regions_needing_replan():

@@ -13,9 +13,12 @@ from backend.tracking.schemas import (
     DispatcherRegionsIn,
     DispatcherRegionsOut,
     LiveOut,
+    NearestOut,
+    NearestQuery,
     ReplayOut,
     ReplayQuery,
 )
+from geo.coords import to_wgs84
 
 SECURITY = [{"BearerAuth": []}]
 TAGS = ["console: tracking"]
@@ -29,6 +32,18 @@ MAX_REPLAY_DAYS = 7
 def live_positions():
     """Newest valid fix, status and online flag of each technician in my regions (all, for admins)."""
     return {"items": views.live_view(current_actor())}
+
+
+@console.get("/tracking/nearest")
+@requires("technicians:read")
+@console.input(NearestQuery, location="query", arg_name="query")
+@console.output(NearestOut)
+@console.doc(summary="The technicians I may watch nearest to a point", tags=TAGS, security=SECURITY)
+def nearest_technicians(query):
+    """Technicians in my regions (all, for admins) whose newest valid fix lies within radius_m of
+    the point, nearest first, with their distance in metres."""
+    lon, lat = to_wgs84(query["lon"], query["lat"], query["coord_sys"])
+    return {"items": views.nearest_view(current_actor(), lon, lat, query["radius_m"], query["limit"])}
 
 
 @console.get("/technicians/<int:technician_id>/track")

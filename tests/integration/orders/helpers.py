@@ -2,7 +2,7 @@
 
 import time
 
-from backend.workforce.eligibility import PRESENCE_KEY
+from backend.tracking.presence import PRESENCE_KEY
 
 API = "/api/v1"
 MOBILE = "/api/mobile/v1"

@@ -217,7 +217,7 @@ def test_console_search_by_online_status(client, app, factory):
     import time
 
     from backend.redis_client import get_redis
-    from backend.workforce.eligibility import PRESENCE_KEY
+    from backend.tracking.presence import PRESENCE_KEY
 
     online, offline = factory.technician(), factory.technician()
     with app.app_context():
