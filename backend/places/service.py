@@ -5,7 +5,7 @@ from shapely.geometry import Point
 from sqlalchemy import func, or_, select, update
 
 from backend.accounts.tenancy import get_visible_or_404, org_ancestor_ids
-from backend.errors import fail, field_error
+from backend.errors import PlainProblem, field_error
 from backend.extensions import db
 from backend.models import Region, Site
 from backend.models.places import PARENT_LEVEL
@@ -19,7 +19,9 @@ def area_from_request(geometry: dict, coord_sys: str, field="geometry"):
     try:
         return parse_area(geometry, coord_sys=coord_sys)
     except GeometryError as exc:
-        fail(422, f"invalid {field}: {exc.message}", errors=[field_error(_join(field, exc.path), exc.message)])
+        raise PlainProblem(
+            f"invalid {field}: {exc.message}", errors=[field_error(_join(field, exc.path), exc.message)]
+        ) from exc
 
 
 def point_from_request(location, coord_sys: str, field="location", location_kind="json", row=None):
@@ -27,11 +29,10 @@ def point_from_request(location, coord_sys: str, field="location", location_kind
         return parse_point(location, coord_sys=coord_sys)
     except GeometryError as exc:
         extra = {"row": row} if row is not None else {}
-        fail(
-            422,
+        raise PlainProblem(
             f"invalid {field}: {exc.message}",
             errors=[field_error(_join(field, exc.path), exc.message, location_kind, **extra)],
-        )
+        ) from exc
 
 
 def _join(field, path):
@@ -42,14 +43,13 @@ def check_region_parent(level: str, parent: Region | None, shape):
     """A district sits in a city, a grid in a district, and inside its parent's polygon."""
     wanted = PARENT_LEVEL[level]
     if wanted is None and parent is not None:
-        fail(422, "a city has no parent region", errors=[field_error("parent_id", "must be empty for a city")])
+        raise PlainProblem("a city has no parent region", errors=[field_error("parent_id", "must be empty for a city")])
     if wanted is not None and (parent is None or parent.level != wanted):
-        fail(
-            422, f"a {level} needs a parent {wanted}", errors=[field_error("parent_id", f"must name a {wanted} region")]
+        raise PlainProblem(
+            f"a {level} needs a parent {wanted}", errors=[field_error("parent_id", f"must name a {wanted} region")]
         )
     if parent is not None and not to_shape(parent.geom).buffer(PARENT_TOLERANCE_DEG).covers(shape):
-        fail(
-            422,
+        raise PlainProblem(
             "the region is not inside its parent",
             errors=[field_error("geometry", f"must lie inside region {parent.id}")],
         )
