@@ -17,10 +17,11 @@ from backend.models import (
     WorkforceAudit,
 )
 from backend.pagination import paginate
+from backend.tracking.presence import online_technician_ids
 from backend.workforce import records, views
 from backend.workforce import service as wf
 from backend.workforce.audit import audit_query
-from backend.workforce.eligibility import online_technician_ids, search_query
+from backend.workforce.eligibility import search_query
 from backend.workforce.profile import skill_profile
 from backend.workforce.schemas import (
     AgreementOut,
@@ -47,6 +48,7 @@ from backend.workforce.schemas import (
     TechnicianQuery,
     TemplateIn,
 )
+from backend.workforce.scoping import managed_technician_or_404
 
 SECURITY = [{"BearerAuth": []}]
 TAGS = ["console: technicians"]
@@ -58,6 +60,11 @@ def _technician_or_404(technician_id: int) -> Technician:
     if technician is None:
         not_found("technician")
     return technician
+
+
+def _managed_or_404(technician_id: int) -> Technician:
+    # Writes: a dispatcher acts only on the technicians of the regions they manage.
+    return managed_technician_or_404(current_actor(), technician_id)
 
 
 def _actor() -> int:
@@ -105,8 +112,8 @@ def review_technician(technician_id, body):
 @console.doc(summary="Set the regions a technician serves", tags=TAGS, security=SECURITY)
 def assign_regions(technician_id, body):
     """Set the technician's active regions (open requests for named regions are granted)."""
-    technician = _technician_or_404(technician_id)
-    records.assign_regions(technician.id, body["region_ids"], _actor())
+    technician = _managed_or_404(technician_id)
+    records.assign_regions(technician.id, body["region_ids"], current_actor())
     db.session.commit()
     return views.technician_detail(technician)
 
@@ -127,7 +134,7 @@ def technician_skill_profile(technician_id):
 @console.doc(summary="Record an exam, experience check, equipment or certificate", tags=TAGS, security=SECURITY)
 def record_certification(technician_id, body):
     """Record an exam result, experience check, equipment or certificate (staff-verified)."""
-    technician = _technician_or_404(technician_id)
+    technician = _managed_or_404(technician_id)
     cert = records.add_certification(technician.id, body, _actor(), verified=True)
     db.session.commit()
     return views.certification_out(cert)
@@ -168,7 +175,7 @@ def list_role_changes(query):
 @console.doc(summary="Request a technician's role change", tags=TAGS, security=SECURITY)
 def request_role_change(body):
     """Open a role-change request on a technician's behalf; a platform admin decides."""
-    technician = _technician_or_404(body["technician_id"])
+    technician = _managed_or_404(body["technician_id"])
     request = wf.request_role_change(wf.profile_of(technician.id), body["role"], body["reason"], _actor())
     db.session.commit()
     return views.role_change_out(request)
