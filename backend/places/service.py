@@ -9,7 +9,7 @@ from backend.errors import PlainProblem, field_error
 from backend.extensions import db
 from backend.models import Region, Site
 from backend.models.places import PARENT_LEVEL
-from geo.shapes import GeometryError, parse_area, parse_point, to_geojson
+from geo.shapes import GeometryError, parse_area, parse_point
 
 # Child regions may overshoot their parent by floating-point noise at shared borders.
 PARENT_TOLERANCE_DEG = 0.00001
@@ -60,43 +60,10 @@ def set_region_geometry(region: Region, shape):
     region.area_m2 = db.session.scalar(select(func.ST_Area(func.ST_GeogFromWKB(func.ST_AsBinary(region.geom)))))
 
 
-def region_feature(region: Region) -> dict:
-    return {
-        "type": "Feature",
-        "id": region.id,
-        "geometry": to_geojson(to_shape(region.geom)),
-        "properties": {
-            "code": region.code,
-            "name": region.name,
-            "level": region.level,
-            "parent_id": region.parent_id,
-            "org_id": region.org_id,
-            "coefficient": str(region.coefficient),
-            "area_km2": round(region.area_m2 / 1e6, 3),
-        },
-    }
-
-
 def load_parent(parent_id):
     if parent_id is None:
         return None
     return get_visible_or_404(Region, parent_id, include_shared=True, what="parent region")
-
-
-def site_out(site: Site) -> dict:
-    point = to_shape(site.location)
-    return {
-        "id": site.id,
-        "org_id": site.org_id,
-        "code": site.code,
-        "name": site.name,
-        "site_type": site.site_type,
-        "address": site.address,
-        "geofence_radius_m": site.geofence_radius_m,
-        "location": {"type": "Point", "coordinates": [point.x, point.y]},
-        "region_id": site.region_id,
-        "created_at": site.created_at,
-    }
 
 
 def set_site_location(site: Site, lon_lat):

@@ -137,7 +137,7 @@ def record_certification(technician_id, body):
     technician = _managed_or_404(technician_id)
     cert = records.add_certification(technician.id, body, _actor(), verified=True)
     db.session.commit()
-    return views.certification_out(cert)
+    return cert
 
 
 @console.post("/technician-skills/<int:skill_record_id>/decision")
@@ -150,7 +150,7 @@ def decide_skill(skill_record_id, body):
     record = db.session.get(TechnicianSkill, skill_record_id) or not_found("skill record")
     wf.decide_skill(record, body["decision"] == "verify", body["note"], _actor())
     db.session.commit()
-    return views.skill_out(record)
+    return record
 
 
 @console.get("/role-change-requests")
@@ -165,7 +165,7 @@ def list_role_changes(query):
         if key in query:
             stmt = stmt.where(getattr(RoleChangeRequest, key) == query[key])
     items, cursor = paginate(stmt, RoleChangeRequest.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [views.role_change_out(r) for r in items], "next_cursor": cursor}
+    return {"items": items, "next_cursor": cursor}
 
 
 @console.post("/role-change-requests")
@@ -178,7 +178,7 @@ def request_role_change(body):
     technician = _managed_or_404(body["technician_id"])
     request = wf.request_role_change(wf.profile_of(technician.id), body["role"], body["reason"], _actor())
     db.session.commit()
-    return views.role_change_out(request)
+    return request
 
 
 @console.post("/role-change-requests/<int:request_id>/decision")
@@ -191,7 +191,7 @@ def decide_role_change(request_id, body):
     request = db.session.get(RoleChangeRequest, request_id) or not_found("role-change request")
     wf.decide_role_change(request, body["decision"] == "approve", body["note"], _actor())
     db.session.commit()
-    return views.role_change_out(request)
+    return request
 
 
 @console.get("/workforce-audit")
