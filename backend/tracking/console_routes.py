@@ -5,7 +5,7 @@ from sqlalchemy import delete, select
 
 from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
-from backend.errors import fail, field_error, not_found
+from backend.errors import NotFound, fail, field_error
 from backend.extensions import db
 from backend.models import DispatcherRegion, Region, User
 from backend.tracking import views
@@ -54,7 +54,7 @@ def nearest_technicians(query):
 def replay_track(technician_id, query):
     """The valid fixes in [start, end] as a simplified LineString with per-vertex times, events and flags."""
     if not views.may_watch(current_actor(), technician_id):
-        not_found("technician")
+        raise NotFound("technician")
     start, end = query["start"], query["end"]
     if start.tzinfo is None or end.tzinfo is None:
         fail(422, "times need an offset", errors=[field_error("start", "use ISO 8601 with an offset", "query")])
@@ -66,7 +66,7 @@ def replay_track(technician_id, query):
 def _dispatcher_or_404(user_id):
     user = db.session.get(User, user_id)
     if user is None or user.role != "dispatcher":
-        not_found("dispatcher")
+        raise NotFound("dispatcher")
     return user
 
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
-from backend.errors import not_found
+from backend.errors import NotFound
 from backend.extensions import db
 from backend.models import (
     AgreementTemplate,
@@ -58,7 +58,7 @@ def _technician_or_404(technician_id: int) -> Technician:
     # Technicians are platform-wide; staff (the only callers here) may see every one.
     technician = db.session.get(Technician, technician_id)
     if technician is None:
-        not_found("technician")
+        raise NotFound("technician")
     return technician
 
 
@@ -147,7 +147,9 @@ def record_certification(technician_id, body):
 @console.doc(summary="Verify or reject a skill record (platform admin)", tags=TAGS, security=SECURITY)
 def decide_skill(skill_record_id, body):
     """Verify or reject a pending skill record."""
-    record = db.session.get(TechnicianSkill, skill_record_id) or not_found("skill record")
+    record = db.session.get(TechnicianSkill, skill_record_id)
+    if record is None:
+        raise NotFound("skill record")
     wf.decide_skill(record, body["decision"] == "verify", body["note"], _actor())
     db.session.commit()
     return record
@@ -188,7 +190,9 @@ def request_role_change(body):
 @console.doc(summary="Approve or reject a role change (platform admin)", tags=TAGS, security=SECURITY)
 def decide_role_change(request_id, body):
     """Approve (the role changes now) or reject a pending role-change request."""
-    request = db.session.get(RoleChangeRequest, request_id) or not_found("role-change request")
+    request = db.session.get(RoleChangeRequest, request_id)
+    if request is None:
+        raise NotFound("role-change request")
     wf.decide_role_change(request, body["decision"] == "approve", body["note"], _actor())
     db.session.commit()
     return request
