@@ -109,15 +109,25 @@ class IdempotencyMismatch(DomainError):
     kind = "idempotency-mismatch"
 
 
-class Unprocessable(DomainError):
-    """A 422 with no more specific problem type ("about:blank"), as these answers always had."""
+class PlainProblem(DomainError):
+    """A refusal whose problem type is about:blank, with the status given (422 unless said):
+    the field checks of the workforce and places services answered so before typed errors
+    existed, and their answers stay exactly as they were."""
 
     status = 422
 
+    def __init__(self, detail: str, *, status: int = 422, **extra):
+        super().__init__(detail, **extra)
+        self.status = status
+
     def problem(self) -> dict:
-        body = super().problem()
-        body["type"] = "about:blank"
-        return body
+        return {**super().problem(), "type": "about:blank"}
+
+
+class ImportRejected(ValidationFailed):
+    """A file import refused as a whole; `errors` names every broken row."""
+
+    kind = "import-rejected"
 
 
 def fail(status, detail, *, errors=None, kind=None, **extra):

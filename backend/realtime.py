@@ -1,5 +1,6 @@
-"""Socket.IO: the console namespace (dispatchers) and, registered from mobile_api.sockets,
-the technician namespace; both authenticated at connect.
+"""Socket.IO: the console namespace (dispatchers); the technician namespace's handlers live in
+mobile_api/sockets.py and are registered by mobile_api.init_app. Both authenticate at connect.
+This module imports no routes or handlers (arrows point from mobile_api to here, never back).
 
 Rooms on /console: every console joins STAFF_ROOM (announcements) and f"user:{id}".
 Region-scoped events (positions, technician status, order status, plan progress) go to
@@ -26,6 +27,7 @@ from flask_socketio import SocketIO, join_room
 
 from backend.extensions import db, socketio
 from backend.models import User
+from backend.places.tree import managed_region_ids
 
 CONSOLE = "/console"
 TECHNICIAN = "/technician"  # the phones' namespace (mobile_api/sockets.py)
@@ -47,9 +49,6 @@ def init_app(app):
     socketio.on_event("whoami", _whoami, namespace=CONSOLE)
     socketio.on_event("rooms", _my_rooms, namespace=CONSOLE)
     socketio.on_error(CONSOLE)(_console_error)
-    from mobile_api import sockets
-
-    sockets.register(socketio)
 
 
 def user_from_socket_auth(auth) -> User | None:
@@ -82,8 +81,6 @@ def console_rooms(user: User) -> list[str]:
     """The region rooms a console joins: all for a platform admin, else the managed regions' trees."""
     if user.role == "platform_admin":
         return [ALL_REGIONS_ROOM]
-    from backend.places.tree import managed_region_ids
-
     return [region_room(r) for r in sorted(managed_region_ids(user.id))]
 
 

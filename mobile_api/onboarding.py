@@ -165,7 +165,7 @@ def request_role_change(body):
     """Ask for a different role; it changes only when a platform admin approves."""
     change = wf.request_role_change(_my_profile(), body["role"], body["reason"], current_actor().user_id)
     db.session.commit()
-    return views.role_change_out(change)
+    return change
 
 
 @mobile.post("/me/submit")
@@ -203,7 +203,7 @@ def add_skill(body):
     """Claim a skill at a level with its certificate; it counts once verified."""
     record = wf.add_skill(my_technician().id, body)
     db.session.commit()
-    return views.skill_out(record)
+    return record
 
 
 @mobile.post("/me/certifications")
@@ -215,7 +215,7 @@ def add_certification(body):
     """Declare equipment held, or a health or insurance certificate with its expiry."""
     cert = records.add_certification(my_technician().id, body, current_actor().user_id, verified=False)
     db.session.commit()
-    return views.certification_out(cert)
+    return cert
 
 
 @mobile.get("/me/skill-profile")

@@ -26,10 +26,12 @@ from sqlalchemy import select
 from backend.extensions import db, socketio
 from backend.models import Technician
 from backend.models.tracking import STATUSES
-from backend.realtime import TECHNICIAN, emit_to_regions, position_feed, user_from_socket_auth
+from backend.realtime import TECHNICIAN, position_feed, user_from_socket_auth
 from backend.tracking import ingest as tracking
+from backend.tracking import presence
 from backend.tracking import state as tracking_state
-from backend.tracking.ingest import Refused
+from backend.tracking.positions import position_json
+from backend.tracking.state import Refused
 
 MESSAGES_PER_S = 5  # a phone batches its fixes; five messages a second is plenty
 MESSAGE_BURST = 20  # a reconnecting phone may flush its buffer in a few messages
@@ -70,11 +72,9 @@ def _me() -> int:
 
 
 def _mark_online(technician_id: int) -> None:
-    if tracking_state.heartbeat(technician_id):
-        tracking_state.record_event(technician_id, "presence", "online")
+    if presence.mark_online(technician_id):
         db.session.commit()
-        regions = tracking_state.load(technician_id)["regions"]
-        emit_to_regions("presence", {"technician_id": technician_id, "online": True}, regions)
+        presence.announce(technician_id, True)
 
 
 def _location(data=None):
@@ -106,7 +106,7 @@ def _within_rate(environ: dict, now: float | None = None) -> bool:
 
 def _to_console(technician_id: int, ack) -> None:
     """The newest position to the regions' consoles (coalesced and throttled by the feed)."""
-    payload = {"technician_id": technician_id, **tracking.position_json(ack.live, ack.status), "n": len(ack.accepted)}
+    payload = {"technician_id": technician_id, **position_json(ack.live, ack.status), "n": len(ack.accepted)}
     position_feed.add(ack.regions, payload)
 
 
@@ -119,6 +119,8 @@ def _status(data=None):
         event = tracking_state.change_status(_me(), status)
     except Refused as exc:
         return {"error": exc.code, "message": exc.message}
+    db.session.commit()
+    tracking_state.announce_status(_me(), event)
     return {"status": status, "at": event.at.isoformat()}
 
 

@@ -1,12 +1,10 @@
 """Location uploads buffered offline, location consent (PIPL) and shift status over REST."""
 
 from backend.accounts.auth import requires
-from backend.errors import fail
 from backend.extensions import db
 from backend.rate_limit import hit
 from backend.tracking import ingest as tracking
 from backend.tracking import state as tracking_state
-from backend.tracking.ingest import Refused
 from backend.tracking.schemas import ConsentIn, ConsentOut, LocationAckOut, LocationBatchIn, StatusIn, StatusOut
 from mobile_api import mobile, my_technician
 
@@ -24,11 +22,7 @@ def upload_locations(body):
     """Upload fixes buffered offline; a fix already stored is acknowledged again, never stored twice."""
     me = my_technician().id
     hit(f"locations:{me}", *UPLOADS_PER_MINUTE, what="location uploads")
-    try:
-        ack = tracking.ingest(me, body["fixes"])
-    except Refused as exc:
-        fail(403, exc.message, kind=exc.code.replace("_", "-"))
-    return ack.as_dict()
+    return tracking.ingest(me, body["fixes"]).as_dict()  # off shift / no consent: a 403 (state.Refused)
 
 
 def _consent_out(technician_id: int) -> dict:
@@ -80,8 +74,8 @@ def withdraw_location_consent():
 @mobile.doc(summary="Change my shift status", tags=TAGS, security=SECURITY)
 def set_status(body):
     """Go on or off shift, or say idle, en route or on site (the socket's `status` event does the same)."""
-    try:
-        event = tracking_state.change_status(my_technician().id, body["status"])
-    except Refused as exc:
-        fail(403, exc.message, kind=exc.code.replace("_", "-"))
+    me = my_technician().id
+    event = tracking_state.change_status(me, body["status"])
+    db.session.commit()
+    tracking_state.announce_status(me, event)
     return {"status": event.value, "at": event.at}

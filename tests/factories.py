@@ -11,7 +11,7 @@ from sqlalchemy import select
 from backend.accounts import api_keys
 from backend.accounts.passwords import hash_password
 from backend.extensions import db
-from backend.models import ApiKey, Organization, Region, Site, User
+from backend.models import ApiKey, DispatcherRegion, Organization, Region, Site, User
 from backend.places.service import place_sites, set_region_geometry, set_site_location
 
 PASSWORD = "correct-horse-battery"
@@ -56,6 +56,14 @@ class Factory:
         db.session.add(user)
         db.session.commit()
         return user.id
+
+    @in_app_context
+    def dispatcher(self, region_ids=()):
+        """A dispatcher managing these regions (and everything inside them)."""
+        user_id = self.user("dispatcher")
+        db.session.add_all(DispatcherRegion(user_id=user_id, region_id=r) for r in region_ids)
+        db.session.commit()
+        return user_id
 
     @in_app_context
     def token(self, user_id):

@@ -3,10 +3,11 @@
 import os
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import requests
+
+from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,16 +38,16 @@ def start(name: str, **env) -> subprocess.Popen:
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"web process exited: {process.stderr.read().decode()[-2000:]}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=5).status_code in (200, 503):
-                return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} did not answer in {timeout} s")
+    wait_until(lambda: _answers(url, process), timeout, 0.2, message=f"{url} did not answer")
+
+
+def _answers(url: str, process: subprocess.Popen) -> bool:
+    if process.poll() is not None:
+        raise RuntimeError(f"web process exited: {process.stderr.read().decode()[-2000:]}")
+    try:
+        return requests.get(f"{url}/healthz", timeout=5).status_code in (200, 503)
+    except requests.RequestException:
+        return False
 
 
 def stop(process: subprocess.Popen):

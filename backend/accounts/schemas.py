@@ -1,5 +1,6 @@
 from apiflask import Schema, fields, validators
 
+from backend.accounts import api_keys
 from backend.accounts.scopes import API_KEY_SCOPES
 from backend.shared_schemas import Page
 
@@ -83,15 +84,18 @@ class ApiKeyOut(Schema):
     org_id = fields.Integer()
     name = fields.String()
     mode = fields.String()
-    prefix = fields.String(metadata={"description": "the public start of the key, to recognise it"})
+    prefix = fields.Method("_prefix", metadata={"description": "the public start of the key, to recognise it"})
     scopes = fields.List(fields.String())
     created_at = fields.DateTime()
     last_used_at = fields.DateTime(allow_none=True)
     revoked_at = fields.DateTime(allow_none=True)
 
+    def _prefix(self, key) -> str:
+        return f"{api_keys.PREFIX}_{key.mode}_{key.key_id}"
+
 
 class ApiKeyCreated(ApiKeyOut):
-    key = fields.String(metadata={"description": "the whole key; shown this once, never again"})
+    key = fields.String(attribute="plaintext", metadata={"description": "the whole key; shown this once, never again"})
 
 
 class ApiKeyPage(Page):

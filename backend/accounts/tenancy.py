@@ -5,7 +5,7 @@ from flask import g
 from sqlalchemy import literal, select
 
 from backend.accounts.auth import current_actor
-from backend.errors import fail, field_error, not_found
+from backend.errors import NotFound, field_error
 from backend.extensions import db
 from backend.models import Organization
 
@@ -55,14 +55,13 @@ def get_visible_or_404(model, object_id, *, org_column=None, include_shared=Fals
     query = scope_to_tenant(select(model).where(model.id == object_id), column, include_shared=include_shared)
     row = db.session.scalar(query)
     if row is None:
-        not_found(what or model.__name__.lower())
+        raise NotFound(what or model.__name__.lower())
     return row
 
 
 def require_org_in_reach(org_id: int, field="org_id"):
     """An org id named in a request body must be one the caller may act for."""
     orgs = visible_org_ids()
-    if orgs is not None and org_id not in orgs:
-        fail(404, "organization not found", errors=[field_error(field, "no such organization")], kind="not-found")
-    if orgs is None and db.session.get(Organization, org_id) is None:
-        fail(404, "organization not found", errors=[field_error(field, "no such organization")], kind="not-found")
+    out_of_reach = org_id not in orgs if orgs is not None else db.session.get(Organization, org_id) is None
+    if out_of_reach:
+        raise NotFound("organization", errors=[field_error(field, "no such organization")])

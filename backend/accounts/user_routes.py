@@ -127,7 +127,8 @@ def create_api_key(body):
     )
     db.session.add(key)
     db.session.commit()
-    return {**api_key_out(key), "key": new.plaintext}
+    key.plaintext = new.plaintext  # not a column: this answer only (ApiKeyCreated.key)
+    return key
 
 
 @api.get("/api-keys")
@@ -139,7 +140,7 @@ def list_api_keys(query):
     """API keys of the caller's organizations (never the secret)."""
     stmt = scope_to_tenant(select(ApiKey), ApiKey.org_id)
     items, cursor = paginate(stmt, ApiKey.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [api_key_out(k) for k in items], "next_cursor": cursor}
+    return {"items": items, "next_cursor": cursor}
 
 
 @api.delete("/api-keys/<int:key_id>")
@@ -151,9 +152,4 @@ def revoke_api_key(key_id):
     key = get_visible_or_404(ApiKey, key_id, what="API key")
     key.revoked_at = key.revoked_at or datetime.now(UTC)
     db.session.commit()
-    return api_key_out(key)
-
-
-def api_key_out(key: ApiKey) -> dict:
-    fields = ("id", "org_id", "name", "mode", "scopes", "created_at", "last_used_at", "revoked_at")
-    return {**{f: getattr(key, f) for f in fields}, "prefix": f"{api_keys.PREFIX}_{key.mode}_{key.key_id}"}
+    return key

@@ -3,7 +3,7 @@ which regions each dispatcher manages.
 
 `track_points` is declared here for queries; its daily partitions live in the
 `tracking_parts` schema and are created by the writer and a daily job (see
-backend/services/tracking_store.py), never by SQLAlchemy.
+backend/tracking/store.py), never by SQLAlchemy.
 """
 
 from datetime import datetime

@@ -13,7 +13,7 @@ from backend.errors import (
     IllegalTransition,
     OutsideGeofence,
     OutsideTimeWindow,
-    Unprocessable,
+    PlainProblem,
     ValidationFailed,
     field_error,
 )
@@ -183,7 +183,7 @@ def add_evidence(order: Order, technician_id: int, data: bytes) -> storage.Store
     try:
         stored = storage.save(data)
     except storage.StorageError as exc:
-        raise Unprocessable(str(exc), errors=[field_error("file", str(exc), "files")]) from exc
+        raise PlainProblem(str(exc), errors=[field_error("file", str(exc), "files")]) from exc
     record(
         order.id,
         "evidence_uploaded",

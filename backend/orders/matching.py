@@ -1,6 +1,6 @@
 """Who may see and take an order, the technicians' feed, and the console's candidates.
 
-One rule, from workforce_eligibility: a technician serves the regions they are active
+One rule, from workforce/eligibility.py: a technician serves the regions they are active
 members of and everything inside them; their role must equal the order's (when it names
 one); every required skill must be held verified, valid today, at the level asked.
 The per-order direction uses `eligible_query`; the feed runs the same rule the other way
@@ -36,13 +36,9 @@ from backend.models import (
 )
 from backend.models.base import utcnow
 from backend.orders.transitions import ACTIVE, OPEN
-from backend.tracking.ingest import live_positions
-from backend.workforce.eligibility import (
-    Requirements,
-    SkillRequirement,
-    eligible_query,
-    online_technician_ids,
-)
+from backend.tracking.positions import lon_lats
+from backend.tracking.presence import online_technician_ids
+from backend.workforce.eligibility import Requirements, SkillRequirement, eligible_query, skill_valid_on
 
 PRIORITY_HANDICAP_KM = {"urgent": 0, "high": 3, "normal": 6, "low": 10}
 LOAD_PENALTY_KM = 2.0
@@ -95,10 +91,7 @@ def _unmet_skill(technician_id: int, today):
         TechnicianSkill.technician_id == technician_id,
         TechnicianSkill.skill_id == Skill.id,
         Skill.code == OrderSkill.skill_code,
-        TechnicianSkill.state == "verified",
-        TechnicianSkill.level >= OrderSkill.min_level,
-        TechnicianSkill.valid_from <= today,
-        or_(TechnicianSkill.valid_until.is_(None), TechnicianSkill.valid_until >= today),
+        skill_valid_on(today, OrderSkill.min_level),
     )
     return exists().where(OrderSkill.order_id == Order.id, ~held)
 
@@ -149,9 +142,9 @@ def _metres_from(lon_lat):
 
 
 def refresh_positions(technician_ids):
-    """Copy the newest live fixes (kept in Redis by tracking) into matching_positions for KNN."""
-    for technician_id, position in live_positions(list(technician_ids)).items():
-        remember_position(technician_id, (position["lon"], position["lat"]))
+    """Copy the newest live fixes (read from tracking) into matching_positions for KNN."""
+    for technician_id, lon_lat in lon_lats(list(technician_ids)).items():
+        remember_position(technician_id, lon_lat)
 
 
 def last_position(technician_id: int):

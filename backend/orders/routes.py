@@ -10,7 +10,7 @@ from sqlalchemy import select
 from backend.accounts.auth import current_actor, requires
 from backend.accounts.tenancy import org_ancestor_ids, require_org_in_reach, visible_org_ids
 from backend.blueprints import SECURITY, api
-from backend.errors import Forbidden, NotFound, Unprocessable, ValidationFailed, field_error
+from backend.errors import Forbidden, NotFound, PlainProblem, ValidationFailed, field_error
 from backend.extensions import db
 from backend.models import Order, OrderEvent, RateCard
 from backend.orders import idempotency as idem
@@ -53,7 +53,7 @@ def claim_key(payload) -> idem.Claim | None:
     if not key:
         return None
     if len(key) > idem.MAX_KEY_LENGTH:
-        raise Unprocessable(
+        raise PlainProblem(
             "Idempotency-Key is too long",
             errors=[field_error(idem.HEADER, f"at most {idem.MAX_KEY_LENGTH} characters", "headers")],
         )
@@ -188,12 +188,12 @@ def csv_rows(data: bytes) -> list[dict]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise Unprocessable(
+        raise PlainProblem(
             "the file is not UTF-8 text", errors=[field_error("file", "must be UTF-8 CSV", "files")]
         ) from exc
     rows = [_csv_body(r) for r in csv.DictReader(io.StringIO(text))]
     if not rows or len(rows) > MAX_BATCH:
-        raise Unprocessable(
+        raise PlainProblem(
             f"a CSV holds 1 to {MAX_BATCH} orders", errors=[field_error("file", "wrong row count", "files")]
         )
     return rows

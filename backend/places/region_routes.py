@@ -16,7 +16,6 @@ from backend.places.service import (
     area_from_request,
     check_region_parent,
     load_parent,
-    region_feature,
     replace_sites_for_region,
     set_region_geometry,
 )
@@ -47,7 +46,7 @@ def create_region(body):
     db.session.add(region)
     replace_sites_for_region(region)
     db.session.commit()
-    return region_feature(region)
+    return region
 
 
 def _owner_for_new_region(org_id):
@@ -72,7 +71,7 @@ def list_regions(query):
     if "parent_id" in query:
         stmt = stmt.where(Region.parent_id == query["parent_id"])
     items, cursor = paginate(stmt, Region.id, limit=query["limit"], cursor=query["cursor"])
-    return {"type": "FeatureCollection", "features": [region_feature(r) for r in items], "next_cursor": cursor}
+    return {"type": "FeatureCollection", "features": items, "next_cursor": cursor}
 
 
 @api.get("/regions/<int:region_id>")
@@ -81,7 +80,7 @@ def list_regions(query):
 @api.doc(summary="One region as a GeoJSON Feature", tags=["regions"], security=SECURITY)
 def get_region(region_id):
     """One region as a GeoJSON Feature."""
-    return region_feature(get_visible_or_404(Region, region_id, include_shared=True, what="region"))
+    return get_visible_or_404(Region, region_id, include_shared=True, what="region")
 
 
 @api.patch("/regions/<int:region_id>")
@@ -100,7 +99,7 @@ def update_region(region_id, body):
         if key in body:
             setattr(region, key, body[key])
     db.session.commit()
-    return region_feature(region)
+    return region
 
 
 def _redraw(region, shape):

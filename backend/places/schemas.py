@@ -1,7 +1,16 @@
 from apiflask import Schema, fields, validators
+from geoalchemy2.shape import to_shape
 
 from backend.models.places import REGION_LEVELS, SITE_TYPES
 from backend.shared_schemas import PageQuery, coord_sys_field
+from geo.shapes import to_geojson
+
+
+class GeoJSONGeometry(fields.Field):
+    """A PostGIS geometry column dumped as a GeoJSON geometry (WGS-84)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else to_geojson(to_shape(value))
 
 
 class RegionIn(Schema):
@@ -29,13 +38,26 @@ class RegionQuery(PageQuery):
     parent_id = fields.Integer()
 
 
+class RegionProperties(Schema):
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+    org_id = fields.Integer(allow_none=True)
+    coefficient = fields.String(metadata={"description": 'decimal, e.g. "1.200"'})
+    area_km2 = fields.Method("_area_km2")
+
+    def _area_km2(self, region):
+        return round(region.area_m2 / 1e6, 3)
+
+
 class RegionFeature(Schema):
-    """A region as a GeoJSON Feature (RFC 7946)."""
+    """A region as a GeoJSON Feature (RFC 7946); dumps a Region row."""
 
     type = fields.String(dump_default="Feature")
     id = fields.Integer()
-    geometry = fields.Dict()
-    properties = fields.Dict()
+    geometry = GeoJSONGeometry(attribute="geom", metadata={"description": "GeoJSON Polygon or MultiPolygon"})
+    properties = fields.Function(lambda region: RegionProperties().dump(region), metadata={"type": "object"})
 
 
 class RegionCollection(Schema):
@@ -80,7 +102,7 @@ class SiteOut(Schema):
     site_type = fields.String()
     address = fields.String(allow_none=True)
     geofence_radius_m = fields.Integer(allow_none=True)
-    location = fields.Dict(metadata={"description": "GeoJSON Point, WGS-84"})
+    location = GeoJSONGeometry(metadata={"description": "GeoJSON Point, WGS-84"})
     region_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
 

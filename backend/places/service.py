@@ -5,11 +5,11 @@ from shapely.geometry import Point
 from sqlalchemy import func, or_, select, update
 
 from backend.accounts.tenancy import get_visible_or_404, org_ancestor_ids
-from backend.errors import fail, field_error
+from backend.errors import PlainProblem, field_error
 from backend.extensions import db
 from backend.models import Region, Site
 from backend.models.places import PARENT_LEVEL
-from geo.shapes import GeometryError, parse_area, parse_point, to_geojson
+from geo.shapes import GeometryError, parse_area, parse_point
 
 # Child regions may overshoot their parent by floating-point noise at shared borders.
 PARENT_TOLERANCE_DEG = 0.00001
@@ -19,7 +19,9 @@ def area_from_request(geometry: dict, coord_sys: str, field="geometry"):
     try:
         return parse_area(geometry, coord_sys=coord_sys)
     except GeometryError as exc:
-        fail(422, f"invalid {field}: {exc.message}", errors=[field_error(_join(field, exc.path), exc.message)])
+        raise PlainProblem(
+            f"invalid {field}: {exc.message}", errors=[field_error(_join(field, exc.path), exc.message)]
+        ) from exc
 
 
 def point_from_request(location, coord_sys: str, field="location", location_kind="json", row=None):
@@ -27,11 +29,10 @@ def point_from_request(location, coord_sys: str, field="location", location_kind
         return parse_point(location, coord_sys=coord_sys)
     except GeometryError as exc:
         extra = {"row": row} if row is not None else {}
-        fail(
-            422,
+        raise PlainProblem(
             f"invalid {field}: {exc.message}",
             errors=[field_error(_join(field, exc.path), exc.message, location_kind, **extra)],
-        )
+        ) from exc
 
 
 def _join(field, path):
@@ -42,14 +43,13 @@ def check_region_parent(level: str, parent: Region | None, shape):
     """A district sits in a city, a grid in a district, and inside its parent's polygon."""
     wanted = PARENT_LEVEL[level]
     if wanted is None and parent is not None:
-        fail(422, "a city has no parent region", errors=[field_error("parent_id", "must be empty for a city")])
+        raise PlainProblem("a city has no parent region", errors=[field_error("parent_id", "must be empty for a city")])
     if wanted is not None and (parent is None or parent.level != wanted):
-        fail(
-            422, f"a {level} needs a parent {wanted}", errors=[field_error("parent_id", f"must name a {wanted} region")]
+        raise PlainProblem(
+            f"a {level} needs a parent {wanted}", errors=[field_error("parent_id", f"must name a {wanted} region")]
         )
     if parent is not None and not to_shape(parent.geom).buffer(PARENT_TOLERANCE_DEG).covers(shape):
-        fail(
-            422,
+        raise PlainProblem(
             "the region is not inside its parent",
             errors=[field_error("geometry", f"must lie inside region {parent.id}")],
         )
@@ -60,43 +60,10 @@ def set_region_geometry(region: Region, shape):
     region.area_m2 = db.session.scalar(select(func.ST_Area(func.ST_GeogFromWKB(func.ST_AsBinary(region.geom)))))
 
 
-def region_feature(region: Region) -> dict:
-    return {
-        "type": "Feature",
-        "id": region.id,
-        "geometry": to_geojson(to_shape(region.geom)),
-        "properties": {
-            "code": region.code,
-            "name": region.name,
-            "level": region.level,
-            "parent_id": region.parent_id,
-            "org_id": region.org_id,
-            "coefficient": str(region.coefficient),
-            "area_km2": round(region.area_m2 / 1e6, 3),
-        },
-    }
-
-
 def load_parent(parent_id):
     if parent_id is None:
         return None
     return get_visible_or_404(Region, parent_id, include_shared=True, what="parent region")
-
-
-def site_out(site: Site) -> dict:
-    point = to_shape(site.location)
-    return {
-        "id": site.id,
-        "org_id": site.org_id,
-        "code": site.code,
-        "name": site.name,
-        "site_type": site.site_type,
-        "address": site.address,
-        "geofence_radius_m": site.geofence_radius_m,
-        "location": {"type": "Point", "coordinates": [point.x, point.y]},
-        "region_id": site.region_id,
-        "created_at": site.created_at,
-    }
 
 
 def set_site_location(site: Site, lon_lat):

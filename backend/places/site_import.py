@@ -8,7 +8,7 @@ import json
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from backend.errors import fail, field_error
+from backend.errors import ImportRejected, PlainProblem, field_error
 from backend.extensions import db
 from backend.models import Site
 from backend.places.schemas import SiteIn
@@ -29,12 +29,14 @@ def rows_from_upload(filename: str, raw: bytes) -> list[dict]:
 
 def import_sites(rows: list[dict], org_id: int) -> list[Site]:
     if not rows:
-        fail(422, "the file has no rows", errors=[field_error("file", "no data rows", "files")])
+        raise PlainProblem("the file has no rows", errors=[field_error("file", "no data rows", "files")])
     if len(rows) > MAX_ROWS:
-        fail(422, f"at most {MAX_ROWS} rows per import", errors=[field_error("file", "too many rows", "files")])
+        raise PlainProblem(
+            f"at most {MAX_ROWS} rows per import", errors=[field_error("file", "too many rows", "files")]
+        )
     checked, errors = _check_rows(rows, org_id)
     if errors:
-        fail(422, f"{len(errors)} problem(s) in the file; nothing was imported", errors=errors, kind="import-rejected")
+        raise ImportRejected(f"{len(errors)} problem(s) in the file; nothing was imported", errors=errors)
     sites = [_new_site(data, lon_lat, org_id) for data, lon_lat in checked]
     db.session.add_all(sites)
     db.session.flush()
@@ -101,15 +103,16 @@ def _decode(raw: bytes) -> str:
             return raw.decode(encoding)
         except UnicodeDecodeError:
             continue
-    fail(422, "the file is not UTF-8 or GB18030 text", errors=[field_error("file", "unreadable encoding", "files")])
+    raise PlainProblem(
+        "the file is not UTF-8 or GB18030 text", errors=[field_error("file", "unreadable encoding", "files")]
+    )
 
 
 def _rows_from_csv(text):
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
-        fail(
-            422,
+        raise PlainProblem(
             f"CSV header lacks: {', '.join(missing)}",
             errors=[field_error("file", f"missing column(s) {missing}", "files")],
         )
@@ -132,10 +135,11 @@ def _rows_from_geojson(text):
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        fail(422, f"not JSON: {exc.msg} at line {exc.lineno}", errors=[field_error("file", "invalid JSON", "files")])
+        raise PlainProblem(
+            f"not JSON: {exc.msg} at line {exc.lineno}", errors=[field_error("file", "invalid JSON", "files")]
+        ) from exc
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        fail(
-            422,
+        raise PlainProblem(
             "expected a GeoJSON FeatureCollection",
             errors=[field_error("file", "type must be FeatureCollection", "files")],
         )

@@ -11,7 +11,7 @@ from backend.extensions import db
 from backend.models import Site
 from backend.pagination import paginate
 from backend.places.schemas import SiteImportOut, SiteIn, SiteOut, SitePage, SitePatch, SiteQuery
-from backend.places.service import place_sites, point_from_request, set_site_location, site_out
+from backend.places.service import place_sites, point_from_request, set_site_location
 from backend.places.site_import import import_sites, rows_from_upload
 
 IMPORT_FORMATS = (
@@ -61,7 +61,7 @@ def create_site(body):
     db.session.add(site)
     place_sites([_flushed_id(site)], org_id)
     db.session.commit()
-    return site_out(db.session.get(Site, site.id))
+    return db.session.get(Site, site.id)
 
 
 def _flushed_id(row):
@@ -85,7 +85,7 @@ def import_site_file(form):
     return {
         "created": len(stored),
         "placed": sum(1 for s in stored if s.region_id),
-        "items": [site_out(s) for s in stored],
+        "items": stored,
     }
 
 
@@ -101,7 +101,7 @@ def list_sites(query):
         if key in query:
             stmt = stmt.where(getattr(Site, key) == query[key])
     items, cursor = paginate(stmt, Site.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [site_out(s) for s in items], "next_cursor": cursor}
+    return {"items": items, "next_cursor": cursor}
 
 
 @api.get("/sites/<int:site_id>")
@@ -110,7 +110,7 @@ def list_sites(query):
 @api.doc(summary="One site", tags=["sites"], security=SECURITY)
 def get_site(site_id):
     """One site."""
-    return site_out(get_visible_or_404(Site, site_id, what="site"))
+    return get_visible_or_404(Site, site_id, what="site")
 
 
 @api.patch("/sites/<int:site_id>")
@@ -128,4 +128,4 @@ def update_site(site_id, body):
     for key, value in body.items():
         setattr(site, key, value)
     db.session.commit()
-    return site_out(db.session.get(Site, site_id))
+    return db.session.get(Site, site_id)

@@ -1,9 +1,12 @@
 """Route planning for a region: create, cancel and publish plans; build a dispatch.Problem from
-rows and store the solver's Plan; decide when a region needs re-planning.
+rows and store the solver's Plan; find the regions whose published plan events have overtaken
+(re-planning).
 
-The solver stays pure (dispatch/); this module is the adapter. Times in the problem are
-seconds from the plan's origin (the moment the job starts); coordinates are WGS-84. Nothing
-here commits: the request or the planning job (planning/jobs.py) owns the transaction.
+The solver stays pure (dispatch/); this module is the adapter. Technicians start from their live
+position (tracking.positions) or their first region's centre; presence comes from
+tracking.presence and skills through workforce's one validity rule. Times in the problem are
+seconds from the plan's origin (the moment the job starts); coordinates are WGS-84. Nothing here
+commits: the request or the planning job (planning/jobs.py) owns the transaction.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -17,7 +20,7 @@ from sqlalchemy import func, select
 
 import dispatch
 from backend.accounts.actor import Actor
-from backend.errors import Conflict, DomainError, NotFound, Unprocessable, field_error
+from backend.errors import Conflict, DomainError, NotFound, PlainProblem, field_error
 from backend.extensions import db
 from backend.models import (
     Order,
@@ -42,13 +45,14 @@ from backend.orders.service import order_point
 from backend.places.tree import region_ancestor_ids, region_descendant_ids
 from backend.realtime import emit_to_regions, external_emitter
 from backend.redis_client import get_redis
-from backend.workforce.eligibility import ONLINE_WINDOW, PRESENCE_KEY
+from backend.tracking.positions import lon_lats
+from backend.tracking.presence import offline_technician_ids
+from backend.workforce.eligibility import skill_valid_on
 from geo.travel import StraightLineProvider
 
 OPEN_STATES = ("published", "offered")
 # Work a technician already holds stays with them, in this order of progress.
 PINNED_STATES = ("on_site", "en_route", "accepted", "assigned")
-POSITIONS_GEO_KEY = "gridwork:positions:geo"  # written by live tracking
 
 
 # --- a plan's life: create, report, cancel, publish ------------------------------------------------
@@ -69,7 +73,7 @@ def create_plan(actor: Actor, body: dict) -> RoutePlan:
     previous_id = body["previous_plan_id"]
     previous = previous_id and db.session.get(RoutePlan, previous_id)
     if previous_id and (previous is None or previous.region_id != body["region_id"]):
-        raise Unprocessable(
+        raise PlainProblem(
             "re-plan from a plan of the same region", errors=[field_error("previous_plan_id", "no such plan here")]
         )
     plan = RoutePlan(**body, status="queued", stats={}, created_by_id=actor.user_id)
@@ -238,7 +242,7 @@ def _technicians_for(region_id, region_ids, origin, horizon_hours):
         .order_by(Technician.id)
     ).all()
     ids = [r[0] for r in rows]
-    positions = _positions(ids)
+    positions = lon_lats(ids)
     shift_end = horizon_hours * 3600
     return [
         dispatch.Technician(
@@ -252,13 +256,6 @@ def _technicians_for(region_id, region_ids, origin, horizon_hours):
         )
         for tech_id, role in rows
     ]
-
-
-def _positions(ids):
-    if not ids:
-        return {}
-    coords = get_redis().geopos(POSITIONS_GEO_KEY, *[str(i) for i in ids])
-    return {tech_id: (lon, lat) for tech_id, pos in zip(ids, coords, strict=True) if pos for lon, lat in [pos]}
 
 
 def _home_region_centre(tech_id):
@@ -278,9 +275,7 @@ def _valid_skills(tech_id, on_date):
     rows = db.session.execute(
         select(Skill.code, func.max(TechnicianSkill.level))
         .join(Skill, Skill.id == TechnicianSkill.skill_id)
-        .where(TechnicianSkill.technician_id == tech_id, TechnicianSkill.state == "verified")
-        .where(TechnicianSkill.valid_from <= on_date)
-        .where((TechnicianSkill.valid_until.is_(None)) | (TechnicianSkill.valid_until >= on_date))
+        .where(TechnicianSkill.technician_id == tech_id, skill_valid_on(on_date))
         .group_by(Skill.code)
     )
     return dict(rows.all())
@@ -390,13 +385,6 @@ def previous_routes(plan_id: int) -> dispatch.Plan:
 
 def _bare_stop(order_id):
     return dispatch.Stop(str(order_id), 0, 0, 0, 0, 0, 0, 0, 0)
-
-
-def offline_technician_ids(ids, now: float) -> set[int]:
-    """Technicians whose last heartbeat is older than the online window. One never seen
-    is unknown, not offline: tracking may simply not be in use for them."""
-    scores = get_redis().zmscore(PRESENCE_KEY, [str(i) for i in ids]) if ids else []
-    return {i for i, score in zip(ids, scores, strict=True) if score is not None and score < now - ONLINE_WINDOW}
 
 
 def regions_needing_replan():

@@ -5,7 +5,7 @@ from sqlalchemy import delete, select
 
 from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
-from backend.errors import fail, field_error, not_found
+from backend.errors import NotFound, fail, field_error
 from backend.extensions import db
 from backend.models import DispatcherRegion, Region, User
 from backend.tracking import views
@@ -13,9 +13,12 @@ from backend.tracking.schemas import (
     DispatcherRegionsIn,
     DispatcherRegionsOut,
     LiveOut,
+    NearestOut,
+    NearestQuery,
     ReplayOut,
     ReplayQuery,
 )
+from geo.coords import to_wgs84
 
 SECURITY = [{"BearerAuth": []}]
 TAGS = ["console: tracking"]
@@ -31,6 +34,18 @@ def live_positions():
     return {"items": views.live_view(current_actor())}
 
 
+@console.get("/tracking/nearest")
+@requires("technicians:read")
+@console.input(NearestQuery, location="query", arg_name="query")
+@console.output(NearestOut)
+@console.doc(summary="The technicians I may watch nearest to a point", tags=TAGS, security=SECURITY)
+def nearest_technicians(query):
+    """Technicians in my regions (all, for admins) whose newest valid fix lies within radius_m of
+    the point, nearest first, with their distance in metres."""
+    lon, lat = to_wgs84(query["lon"], query["lat"], query["coord_sys"])
+    return {"items": views.nearest_view(current_actor(), lon, lat, query["radius_m"], query["limit"])}
+
+
 @console.get("/technicians/<int:technician_id>/track")
 @requires("technicians:read")
 @console.input(ReplayQuery, location="query", arg_name="query")
@@ -39,7 +54,7 @@ def live_positions():
 def replay_track(technician_id, query):
     """The valid fixes in [start, end] as a simplified LineString with per-vertex times, events and flags."""
     if not views.may_watch(current_actor(), technician_id):
-        not_found("technician")
+        raise NotFound("technician")
     start, end = query["start"], query["end"]
     if start.tzinfo is None or end.tzinfo is None:
         fail(422, "times need an offset", errors=[field_error("start", "use ISO 8601 with an offset", "query")])
@@ -51,7 +66,7 @@ def replay_track(technician_id, query):
 def _dispatcher_or_404(user_id):
     user = db.session.get(User, user_id)
     if user is None or user.role != "dispatcher":
-        not_found("dispatcher")
+        raise NotFound("dispatcher")
     return user
 
 

@@ -1,11 +1,11 @@
 """Taking in location fixes: parse, check shift and consent, clean (geo.tracks), keep the live
-position in Redis, hand every fix (valid or flagged) to the writer through the stream.
+position (positions.py), hand every fix (valid or flagged) to the writer through the stream.
 
-Redis keys (all written here or in tracking_state):
-    gridwork:presence            sorted set  technician id -> last heartbeat (epoch s), read by matching
-    gridwork:positions           hash        technician id -> JSON of the newest valid fix
-    gridwork:positions:geo       GEO set     technician id at the newest valid fix (nearest queries)
-    gridwork:tech:{id}           hash        status, consent, regions, ref (the cleaning reference fix)
+Redis keys written here, in one pipeline per batch:
+    gridwork:tracking:stream     stream      each batch's rows for the writer (store.py)
+    gridwork:presence            sorted set  technician id -> last fix (presence.py)
+    gridwork:positions[:geo]     hash, GEO   the newest valid fix (positions.py)
+    gridwork:tech:{id}           hash        field `ref`, the cleaning reference fix (state.py)
 """
 
 import json
@@ -17,24 +17,16 @@ from datetime import datetime
 from flask import current_app
 
 from backend.redis_client import get_redis
-from backend.tracking import state
+from backend.tracking import positions, state
+from backend.tracking.positions import checkin_position  # noqa: F401  (kept here for the orders check-in)
+from backend.tracking.presence import PRESENCE_KEY
+from backend.tracking.state import Refused
 from backend.tracking.store import STREAM, stream_entry
-from backend.workforce.eligibility import PRESENCE_KEY
 from geo.coords import UnknownCoordSys, check_coord_sys, to_wgs84
 from geo.tracks import Checked, Fix, Thresholds, check_sequence
 
-POSITIONS_KEY = "gridwork:positions"
-GEO_KEY = "gridwork:positions:geo"
 MAX_BATCH = 1000
 NUMBERS = ("accuracy", "speed", "heading", "altitude", "battery")
-
-
-class Refused(Exception):
-    """The technician may not send positions now (off shift, no consent); nothing is kept."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 @dataclass
@@ -199,60 +191,9 @@ def _store(technician_id: int, checked: list[Checked], ack: Ack, current: dict, 
         live = ack.live
         pipe.hset(state.key(technician_id), "ref", json.dumps(fix_json(live)))
         current["ref"] = fix_json(live)  # the cached state follows
-        pipe.hset(POSITIONS_KEY, str(technician_id), json.dumps(position_json(live, current.get("status"))))
-        pipe.geoadd(GEO_KEY, (live.lon, live.lat, str(technician_id)))
+        positions.keep(pipe, technician_id, live, current.get("status"))
     pipe.execute()
 
 
 def fix_json(fix: Fix) -> dict:
     return {"id": fix.client_id, "t": fix.t, "lon": fix.lon, "lat": fix.lat}
-
-
-def position_json(fix: Fix, status: str | None) -> dict:
-    """The live position as the console sees it."""
-    return {
-        "lon": round(fix.lon, 7),
-        "lat": round(fix.lat, 7),
-        "t": fix.t,
-        "accuracy": fix.accuracy,
-        "speed": fix.speed,
-        "heading": fix.heading,
-        "battery": fix.battery,
-        "status": status,
-    }
-
-
-def live_positions(technician_ids=None) -> dict[int, dict]:
-    """Newest valid fix per technician from Redis (all, or the ids given)."""
-    redis = get_redis()
-    if technician_ids is None:
-        raw = redis.hgetall(POSITIONS_KEY)
-        return {int(k): json.loads(v) for k, v in raw.items()}
-    ids = [str(i) for i in technician_ids]
-    values = redis.hmget(POSITIONS_KEY, ids) if ids else []
-    return {int(i): json.loads(v) for i, v in zip(ids, values, strict=True) if v}
-
-
-def checkin_position(technician_id: int, max_age_s: float = 120.0, now: float | None = None) -> dict | None:
-    """Where a geofence check-in may place the technician: the newest *valid* fix, if recent.
-    Mock, inaccurate or otherwise flagged fixes never become it, so they never check anyone in."""
-    now = time.time() if now is None else now
-    live = live_positions([technician_id]).get(technician_id)
-    return live if live and now - live["t"] <= max_age_s else None
-
-
-def nearest(lon: float, lat: float, radius_m: float, count: int = 20) -> list[tuple[int, float]]:
-    """Technicians whose newest valid fix is within radius_m, nearest first: (id, metres)."""
-    found = get_redis().geosearch(
-        GEO_KEY, longitude=lon, latitude=lat, radius=radius_m, unit="m", sort="ASC", count=count, withdist=True
-    )
-    return [(int(member), float(distance)) for member, distance in found]
-
-
-def forget_position(technician_id: int) -> None:
-    """Stop showing a technician (consent withdrawn): live position, GEO member and reference."""
-    pipe = get_redis().pipeline(transaction=False)
-    pipe.hdel(POSITIONS_KEY, str(technician_id))
-    pipe.zrem(GEO_KEY, str(technician_id))
-    pipe.hdel(state.key(technician_id), "ref")
-    pipe.execute()

@@ -3,6 +3,7 @@
 from apiflask import Schema, fields, validators
 
 from backend.models.tracking import STATUSES
+from geo.coords import COORD_SYSTEMS
 
 
 class LocationBatchIn(Schema):
@@ -66,6 +67,22 @@ class LivePositionOut(Schema):
 
 class LiveOut(Schema):
     items = fields.List(fields.Nested(LivePositionOut))
+
+
+class NearestQuery(Schema):
+    lon = fields.Float(required=True, validate=validators.Range(-180, 180))
+    lat = fields.Float(required=True, validate=validators.Range(-90, 90))
+    coord_sys = fields.String(load_default="wgs84", validate=validators.OneOf(COORD_SYSTEMS))
+    radius_m = fields.Float(load_default=5000.0, validate=validators.Range(1, 50000))
+    limit = fields.Integer(load_default=20, validate=validators.Range(1, 100))
+
+
+class NearbyOut(LivePositionOut):
+    distance_m = fields.Float(metadata={"description": "metres from the point asked"})
+
+
+class NearestOut(Schema):
+    items = fields.List(fields.Nested(NearbyOut))
 
 
 class ReplayQuery(Schema):

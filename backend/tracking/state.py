@@ -1,9 +1,9 @@
-"""A technician's tracking state: shift status, location consent, regions, presence.
+"""A technician's tracking state: shift status, location consent, regions (presence: presence.py).
 
 The database holds the record (consents, status and presence events); Redis holds a
 cache per technician (`gridwork:tech:{id}`) that the location handler reads in one
-round trip. Every change writes the database first, then the cache; a missing cache
-is rebuilt from the database.
+round trip. Every change writes the database first (the caller commits), then the cache;
+a missing cache is rebuilt from the database.
 """
 
 import json
@@ -13,16 +13,29 @@ from datetime import UTC, datetime
 from flask import current_app
 from sqlalchemy import select
 
+from backend.errors import Forbidden
 from backend.extensions import db
 from backend.models import LocationConsent, TechnicianEvent, TechnicianProfile, TechnicianRegion
 from backend.models.tracking import STATUSES
+from backend.realtime import emit_to_regions
 from backend.redis_client import get_redis
-from backend.workforce.eligibility import ONLINE_WINDOW, PRESENCE_KEY
+from backend.tracking import positions
 from geo.tracks import Fix
 
 CONSENT_NOTICE_VERSION = "2026-11"
 CACHE_SECONDS = 600  # region changes made elsewhere show up within this time
 ON_SHIFT = frozenset(STATUSES) - {"off_shift"}
+
+
+class Refused(Forbidden):
+    """The technician may not send positions or change status now (off shift, no consent, not
+    approved); nothing is kept. A 403 whose problem type is the code (`off_shift` -> off-shift);
+    the socket handlers answer {error: code, message}."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+        self.kind = code.replace("_", "-")
 
 
 def key(technician_id: int) -> str:
@@ -114,8 +127,6 @@ def _cache(technician_id: int, current: dict) -> None:
 
 
 def require_tracking_allowed(current: dict) -> None:
-    from backend.tracking.ingest import Refused
-
     if not current["consent"]:
         raise Refused("consent_required", "grant location consent before sending positions")
     if current["status"] not in ON_SHIFT:
@@ -187,17 +198,16 @@ def set_status(technician_id: int, status: str) -> TechnicianEvent:
 
 
 def change_status(technician_id: int, status: str) -> TechnicianEvent:
-    """Check, record and commit a status change, then tell the technician's consoles."""
-    from backend.realtime import emit_to_regions
-    from backend.tracking.ingest import Refused
-
+    """Check and record a status change (the caller commits, then calls `announce_status`)."""
     if status != "off_shift" and not is_approved(technician_id):
         raise Refused("not_approved", "only approved technicians go on shift")
-    event = set_status(technician_id, status)
-    db.session.commit()
-    payload = {"technician_id": technician_id, "status": status, "at": event.at.isoformat()}
+    return set_status(technician_id, status)
+
+
+def announce_status(technician_id: int, event: TechnicianEvent) -> None:
+    """Tell the technician's consoles about a committed status change."""
+    payload = {"technician_id": technician_id, "status": event.value, "at": event.at.isoformat()}
     emit_to_regions("technician_status", payload, load(technician_id)["regions"])
-    return event
 
 
 def grant_consent(technician_id: int, device: str | None) -> LocationConsent:
@@ -220,43 +230,15 @@ def grant_consent(technician_id: int, device: str | None) -> LocationConsent:
 
 def withdraw_consent(technician_id: int) -> LocationConsent | None:
     """Close the open consent; positions are refused from now on and the live position is removed."""
-    from backend.tracking.ingest import forget_position
-
     consent = open_consent(technician_id)
     if consent is not None:
         consent.withdrawn_at = datetime.now(UTC)
         record_event(technician_id, "consent", "withdrawn")
         db.session.flush()
-    get_redis().hset(key(technician_id), "consent", "0")
+    pipe = get_redis().pipeline(transaction=False)
+    pipe.hset(key(technician_id), "consent", "0")
+    pipe.hdel(key(technician_id), "ref")
+    positions.forget(pipe, technician_id)
+    pipe.execute()
     forget_local(technician_id)
-    forget_position(technician_id)
     return consent
-
-
-# --- presence -------------------------------------------------------------------------------
-
-
-def heartbeat(technician_id: int, now: float | None = None) -> bool:
-    """Mark the technician online now; True when they were not online before."""
-    now = time.time() if now is None else now
-    previous = get_redis().zscore(PRESENCE_KEY, str(technician_id))
-    get_redis().zadd(PRESENCE_KEY, {str(technician_id): now})
-    return previous is None or previous < now - ONLINE_WINDOW
-
-
-def expire_presence(now: float | None = None) -> list[int]:
-    """Technicians whose heartbeat timed out: record them offline and drop them from the set."""
-    now = time.time() if now is None else now
-    redis = get_redis()
-    stale = [int(m) for m in redis.zrangebyscore(PRESENCE_KEY, "-inf", now - ONLINE_WINDOW)]
-    for technician_id in stale:
-        # Only if no heartbeat arrived between the read and now.
-        if redis.zrem(PRESENCE_KEY, str(technician_id)) if _still_stale(technician_id, now) else False:
-            record_event(technician_id, "presence", "offline")
-    db.session.commit()
-    return stale
-
-
-def _still_stale(technician_id: int, now: float) -> bool:
-    score = get_redis().zscore(PRESENCE_KEY, str(technician_id))
-    return score is not None and score < now - ONLINE_WINDOW

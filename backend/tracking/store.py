@@ -90,14 +90,14 @@ def existing_partitions() -> list[date]:
 
 
 def drop_expired_partitions(retention_days: int, today: date | None = None) -> list[date]:
-    """Drop whole days older than the retention period (PIPL: tracks kept only as long as configured)."""
+    """Drop whole days older than the retention period (PIPL: tracks kept only as long as
+    configured); the caller commits."""
     today = today or datetime.now(UTC).date()
     cutoff = today - timedelta(days=retention_days)
     dropped = [day for day in existing_partitions() if day < cutoff]
     for day in dropped:
         db.session.execute(text(f'DROP TABLE IF EXISTS {PARTS_SCHEMA}."{partition_name(day)}"'))
         _known_partitions.discard(day)
-    db.session.commit()
     return dropped
 
 

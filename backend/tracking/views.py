@@ -6,53 +6,54 @@ from datetime import datetime
 from sqlalchemy import func, select, text
 
 from backend.extensions import db
-from backend.models import Technician, TechnicianEvent, TechnicianRegion, User
-from backend.places.tree import managed_region_ids
-from backend.tracking import ingest as tracking
-from backend.workforce.eligibility import online_technician_ids
+from backend.models import Technician, TechnicianEvent, User
+from backend.tracking.positions import live_positions, nearest
+from backend.tracking.presence import online_technician_ids
+from backend.workforce.scoping import managed_technician_ids, manages
 from geo.tracks import replay_feature
 
 
 def visible_technician_ids(actor) -> set[int] | None:
     """Technicians a console user may watch: None means all (platform admin)."""
-    if actor.role == "platform_admin":
-        return None
-    regions = managed_region_ids(actor.user_id)
-    if not regions:
-        return set()
-    rows = db.session.scalars(
-        select(TechnicianRegion.technician_id).where(
-            TechnicianRegion.region_id.in_(regions), TechnicianRegion.state == "active"
-        )
-    )
-    return set(rows)
+    return managed_technician_ids(actor)
 
 
 def may_watch(actor, technician_id: int) -> bool:
-    visible = visible_technician_ids(actor)
-    exists = db.session.get(Technician, technician_id) is not None
-    return exists and (visible is None or technician_id in visible)
+    return manages(actor, technician_id)
 
 
 def live_view(actor) -> list[dict]:
     """Every visible technician with a live position: name, status, online, regions, position."""
     visible = visible_technician_ids(actor)
-    positions = tracking.live_positions(None if visible is None else sorted(visible))
-    if not positions:
-        return []
+    found = live_positions(None if visible is None else sorted(visible))
+    return [row for _tid, row in sorted(_described(found).items())]
+
+
+def nearest_view(actor, lon: float, lat: float, radius_m: float, limit: int) -> list[dict]:
+    """The visible technicians whose newest valid fix is within radius_m, nearest first, with
+    `distance_m` and what the live view shows of each."""
+    visible = visible_technician_ids(actor)
+    found = nearest(lon, lat, radius_m, count=limit if visible is None else None)
+    found = [(tid, metres) for tid, metres in found if visible is None or tid in visible][:limit]
+    rows = _described(live_positions([tid for tid, _ in found]))
+    return [{**rows[tid], "distance_m": round(metres, 1)} for tid, metres in found if tid in rows]
+
+
+def _described(found: dict[int, dict]) -> dict[int, dict]:
+    """{technician id: name, online and live position} for the live positions given."""
+    if not found:
+        return {}
     names = dict(
         db.session.execute(
-            select(Technician.id, User.name)
-            .join(User, User.id == Technician.user_id)
-            .where(Technician.id.in_(positions))
+            select(Technician.id, User.name).join(User, User.id == Technician.user_id).where(Technician.id.in_(found))
         ).all()
     )
     online = set(online_technician_ids())
-    return [
-        {"technician_id": tid, "name": names.get(tid), "online": tid in online, **position}
-        for tid, position in sorted(positions.items())
+    return {
+        tid: {"technician_id": tid, "name": names.get(tid), "online": tid in online, **position}
+        for tid, position in found.items()
         if tid in names
-    ]
+    }
 
 
 def track_points(technician_id: int, start: datetime, end: datetime) -> list[tuple[float, float, float]]:

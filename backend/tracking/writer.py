@@ -1,8 +1,9 @@
 """The track writer: drains the Redis stream into PostGIS in batches (`flask tracking-writer`).
 
 Socket handlers never wait for the database: they XADD and acknowledge. This loop reads
-up to `count` stream entries at a time (each a phone's batch), writes them with one
-multi-row INSERT ... ON CONFLICT DO NOTHING, then XACKs and deletes them. Several
+up to `count` stream entries at a time (each a phone's batch), COPYs their rows into a
+temporary table and moves them into track_points with one INSERT ... SELECT ... ON CONFLICT
+DO NOTHING (store.write_rows), then XACKs and deletes them. Several
 writers may run (different consumer names); a crashed writer's pending entries are
 read again by a writer started with the same name.
 """

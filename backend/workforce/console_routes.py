@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
-from backend.errors import not_found
+from backend.errors import NotFound
 from backend.extensions import db
 from backend.models import (
     AgreementTemplate,
@@ -17,10 +17,11 @@ from backend.models import (
     WorkforceAudit,
 )
 from backend.pagination import paginate
+from backend.tracking.presence import online_technician_ids
 from backend.workforce import records, views
 from backend.workforce import service as wf
 from backend.workforce.audit import audit_query
-from backend.workforce.eligibility import online_technician_ids, search_query
+from backend.workforce.eligibility import search_query
 from backend.workforce.profile import skill_profile
 from backend.workforce.schemas import (
     AgreementOut,
@@ -47,6 +48,7 @@ from backend.workforce.schemas import (
     TechnicianQuery,
     TemplateIn,
 )
+from backend.workforce.scoping import managed_technician_or_404
 
 SECURITY = [{"BearerAuth": []}]
 TAGS = ["console: technicians"]
@@ -56,8 +58,13 @@ def _technician_or_404(technician_id: int) -> Technician:
     # Technicians are platform-wide; staff (the only callers here) may see every one.
     technician = db.session.get(Technician, technician_id)
     if technician is None:
-        not_found("technician")
+        raise NotFound("technician")
     return technician
+
+
+def _managed_or_404(technician_id: int) -> Technician:
+    # Writes: a dispatcher acts only on the technicians of the regions they manage.
+    return managed_technician_or_404(current_actor(), technician_id)
 
 
 def _actor() -> int:
@@ -105,8 +112,8 @@ def review_technician(technician_id, body):
 @console.doc(summary="Set the regions a technician serves", tags=TAGS, security=SECURITY)
 def assign_regions(technician_id, body):
     """Set the technician's active regions (open requests for named regions are granted)."""
-    technician = _technician_or_404(technician_id)
-    records.assign_regions(technician.id, body["region_ids"], _actor())
+    technician = _managed_or_404(technician_id)
+    records.assign_regions(technician.id, body["region_ids"], current_actor())
     db.session.commit()
     return views.technician_detail(technician)
 
@@ -127,10 +134,10 @@ def technician_skill_profile(technician_id):
 @console.doc(summary="Record an exam, experience check, equipment or certificate", tags=TAGS, security=SECURITY)
 def record_certification(technician_id, body):
     """Record an exam result, experience check, equipment or certificate (staff-verified)."""
-    technician = _technician_or_404(technician_id)
+    technician = _managed_or_404(technician_id)
     cert = records.add_certification(technician.id, body, _actor(), verified=True)
     db.session.commit()
-    return views.certification_out(cert)
+    return cert
 
 
 @console.post("/technician-skills/<int:skill_record_id>/decision")
@@ -140,10 +147,12 @@ def record_certification(technician_id, body):
 @console.doc(summary="Verify or reject a skill record (platform admin)", tags=TAGS, security=SECURITY)
 def decide_skill(skill_record_id, body):
     """Verify or reject a pending skill record."""
-    record = db.session.get(TechnicianSkill, skill_record_id) or not_found("skill record")
+    record = db.session.get(TechnicianSkill, skill_record_id)
+    if record is None:
+        raise NotFound("skill record")
     wf.decide_skill(record, body["decision"] == "verify", body["note"], _actor())
     db.session.commit()
-    return views.skill_out(record)
+    return record
 
 
 @console.get("/role-change-requests")
@@ -158,7 +167,7 @@ def list_role_changes(query):
         if key in query:
             stmt = stmt.where(getattr(RoleChangeRequest, key) == query[key])
     items, cursor = paginate(stmt, RoleChangeRequest.id, limit=query["limit"], cursor=query["cursor"])
-    return {"items": [views.role_change_out(r) for r in items], "next_cursor": cursor}
+    return {"items": items, "next_cursor": cursor}
 
 
 @console.post("/role-change-requests")
@@ -168,10 +177,10 @@ def list_role_changes(query):
 @console.doc(summary="Request a technician's role change", tags=TAGS, security=SECURITY)
 def request_role_change(body):
     """Open a role-change request on a technician's behalf; a platform admin decides."""
-    technician = _technician_or_404(body["technician_id"])
+    technician = _managed_or_404(body["technician_id"])
     request = wf.request_role_change(wf.profile_of(technician.id), body["role"], body["reason"], _actor())
     db.session.commit()
-    return views.role_change_out(request)
+    return request
 
 
 @console.post("/role-change-requests/<int:request_id>/decision")
@@ -181,10 +190,12 @@ def request_role_change(body):
 @console.doc(summary="Approve or reject a role change (platform admin)", tags=TAGS, security=SECURITY)
 def decide_role_change(request_id, body):
     """Approve (the role changes now) or reject a pending role-change request."""
-    request = db.session.get(RoleChangeRequest, request_id) or not_found("role-change request")
+    request = db.session.get(RoleChangeRequest, request_id)
+    if request is None:
+        raise NotFound("role-change request")
     wf.decide_role_change(request, body["decision"] == "approve", body["note"], _actor())
     db.session.commit()
-    return views.role_change_out(request)
+    return request
 
 
 @console.get("/workforce-audit")

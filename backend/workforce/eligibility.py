@@ -7,27 +7,23 @@ one assigned only to a sibling grid is not. With a point instead of a region id,
 the same rule is applied geometrically: any active region of the technician that
 covers the point (PostGIS ST_Covers on the GiST-indexed region polygons).
 
-Online status is read from Redis: the tracking capability keeps a sorted set
-PRESENCE_KEY ("gridwork:presence": member = technician id as a string, score =
-last heartbeat, epoch seconds); a technician is online with a heartbeat in the
-last ONLINE_WINDOW seconds.
+Skill rule: `skill_valid_on` is the one SQL expression for "a verified skill valid on a
+date at a level"; matching, planning, eligibility and the skill profile all use it.
+
+Online status is owned by tracking (backend/tracking/presence.py).
 """
 
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from backend.extensions import db
 from backend.models import Region, Role, Skill, Technician, TechnicianProfile, TechnicianRegion, TechnicianSkill, User
 from backend.places.tree import region_ancestor_ids, region_descendant_ids
-from backend.redis_client import get_redis
-
-PRESENCE_KEY = "gridwork:presence"
-ONLINE_WINDOW = 90  # seconds
+from backend.tracking.presence import online_technician_ids
 
 
 @dataclass(frozen=True)
@@ -60,11 +56,17 @@ class EligibleTechnician:
     skill_levels: dict[str, int] = field(default_factory=dict)  # the required skills' levels
 
 
-def online_technician_ids(now: float | None = None) -> list[int]:
-    """Technicians with a heartbeat within ONLINE_WINDOW seconds."""
-    now = time.time() if now is None else now
-    members = get_redis().zrangebyscore(PRESENCE_KEY, now - ONLINE_WINDOW, "+inf")
-    return [int(m) for m in members]
+def skill_valid_on(on_date: date, min_level=1):
+    """SQL: this TechnicianSkill row is verified, at `min_level` or above (a number or a column,
+    e.g. OrderSkill.min_level) and valid on `on_date` (valid_from <= on_date <= valid_until, open
+    ended when valid_until is empty). Expired or pending records never count, whatever the daily
+    job has marked yet."""
+    return and_(
+        TechnicianSkill.state == "verified",
+        TechnicianSkill.level >= min_level,
+        TechnicianSkill.valid_from <= on_date,
+        or_(TechnicianSkill.valid_until.is_(None), TechnicianSkill.valid_until >= on_date),
+    )
 
 
 def _member_of(region_ids_select):
@@ -95,10 +97,7 @@ def valid_skill_condition(code: str, min_level: int, on_date: date):
         TechnicianSkill.technician_id == Technician.id,
         TechnicianSkill.skill_id == Skill.id,
         Skill.code == code,
-        TechnicianSkill.state == "verified",
-        TechnicianSkill.level >= min_level,
-        TechnicianSkill.valid_from <= on_date,
-        or_(TechnicianSkill.valid_until.is_(None), TechnicianSkill.valid_until >= on_date),
+        skill_valid_on(on_date, min_level),
     )
 
 
@@ -163,9 +162,7 @@ def _skill_levels(ids: list[int], codes: list[str], on_date: date) -> dict[int, 
         .where(
             TechnicianSkill.technician_id.in_(ids),
             Skill.code.in_(codes),
-            TechnicianSkill.state == "verified",
-            TechnicianSkill.valid_from <= on_date,
-            or_(TechnicianSkill.valid_until.is_(None), TechnicianSkill.valid_until >= on_date),
+            skill_valid_on(on_date),
         )
         .group_by(TechnicianSkill.technician_id, Skill.code)
     )

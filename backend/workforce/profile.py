@@ -7,11 +7,12 @@ and insurance certificates that have not expired.
 
 from datetime import UTC, datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from backend.extensions import db
 from backend.models import Certification, Skill, TechnicianSkill
 from backend.models.workforce import MAX_SKILL_LEVEL
+from backend.workforce.eligibility import skill_valid_on
 
 SKILL_POINTS_FULL = 15  # e.g. three skills at level 5, or five at level 3
 EXPERIENCE_YEARS_FULL = 5
@@ -53,9 +54,7 @@ def _valid_skills(technician_id, today):
         .join(Skill, Skill.id == TechnicianSkill.skill_id)
         .where(
             TechnicianSkill.technician_id == technician_id,
-            TechnicianSkill.state == "verified",
-            TechnicianSkill.valid_from <= today,
-            or_(TechnicianSkill.valid_until.is_(None), TechnicianSkill.valid_until >= today),
+            skill_valid_on(today),
         )
     )
     best = {}

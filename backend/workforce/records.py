@@ -5,19 +5,21 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from backend import esign, storage
-from backend.errors import fail, field_error
+from backend.accounts.actor import Actor
+from backend.errors import Conflict, NotFound, PlainProblem, field_error
 from backend.extensions import db
 from backend.models import AgreementSignature, Certification, Region, TechnicianProfile, TechnicianRegion
 from backend.workforce import audit
+from backend.workforce.scoping import region_reach
 from backend.workforce.service import current_template
 
 
 def _invalid(field, message):
-    fail(422, f"invalid {field}: {message}", errors=[field_error(field, message)])
+    raise PlainProblem(f"invalid {field}: {message}", errors=[field_error(field, message)])
 
 
 def _region_not_found(field):
-    fail(404, "region not found", errors=[field_error(field, "no such region")], kind="not-found")
+    raise NotFound("region", errors=[field_error(field, "no such region")])
 
 
 # --- regions -------------------------------------------------------------------------------
@@ -32,17 +34,25 @@ def memberships(technician_id: int) -> dict[int, str]:
     return dict(rows.all())
 
 
-def assign_regions(technician_id: int, region_ids: list[int], actor_id: int):
-    """Make exactly these regions the technician's active ones (staff see every region).
+def assign_regions(technician_id: int, region_ids: list[int], actor: Actor):
+    """Make exactly these regions the technician's active ones: any region for a platform admin;
+    for a dispatcher, among the regions they manage (another region answers like a missing one,
+    and memberships in regions they do not manage stay as they are).
     Requests for regions not named stay open; requests for named ones are granted."""
+    actor_id = actor.user_id
     wanted = sorted(set(region_ids))
     found = set(db.session.scalars(select(Region.id).where(Region.id.in_(wanted)))) if wanted else set()
+    reach = region_reach(actor)
+    if reach is not None:
+        found &= reach
     if missing := [r for r in wanted if r not in found]:
         _region_not_found(f"region_ids.{wanted.index(missing[0])}")
     current = memberships(technician_id)
     before = sorted(r for r, state in current.items() if state == "active")
-    for region_id, state in current.items():
-        if state == "active" and region_id not in wanted:
+    # A dispatcher's change leaves the memberships of regions they do not manage as they are.
+    kept = [r for r in before if reach is not None and r not in reach]
+    for region_id in before:
+        if region_id not in wanted and region_id not in kept:
             db.session.delete(db.session.get(TechnicianRegion, (technician_id, region_id)))
     for region_id in wanted:
         row = db.session.get(TechnicianRegion, (technician_id, region_id)) or TechnicianRegion(
@@ -57,7 +67,7 @@ def assign_regions(technician_id: int, region_ids: list[int], actor_id: int):
         subject_type="technician_regions",
         subject_id=technician_id,
         before={"region_ids": before},
-        after={"region_ids": wanted},
+        after={"region_ids": sorted({*wanted, *kept})},
     )
 
 
@@ -151,12 +161,7 @@ def sign_current_agreement(profile: TechnicianProfile, version: int, shown_sha25
     if shown_sha256.lower() != template.body_sha256:
         _invalid("text_sha256", "does not match the agreement text of this version")
     if profile.legal_name is None:
-        fail(
-            409,
-            "verify your identity before signing",
-            errors=[field_error("identity", "required first")],
-            kind="conflict",
-        )
+        raise Conflict("verify your identity before signing", errors=[field_error("identity", "required first")])
     existing = db.session.scalar(
         select(AgreementSignature).where(
             AgreementSignature.technician_id == profile.technician_id, AgreementSignature.template_id == template.id

@@ -154,8 +154,8 @@ class MembershipOut(Schema):
 class SkillRecordOut(Schema):
     id = fields.Integer()
     technician_id = fields.Integer()
-    skill = fields.String()
-    skill_name = fields.String()
+    skill = fields.String(attribute="skill.code")
+    skill_name = fields.String(attribute="skill.name")
     level = fields.Integer()
     certificate_no = fields.String(allow_none=True)
     issuer = fields.String(allow_none=True)
@@ -204,11 +204,19 @@ class SignatureOut(Schema):
     signature = fields.String(metadata={"description": "base64url Ed25519 signature of the record's canonical JSON"})
 
 
+class RoleRefOut(Schema):
+    """A role named in another answer (without its description)."""
+
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
 class RoleChangeOut(Schema):
     id = fields.Integer()
     technician_id = fields.Integer()
-    from_role = fields.Nested(RoleOut, allow_none=True)
-    to_role = fields.Nested(RoleOut)
+    from_role = fields.Nested(RoleRefOut, allow_none=True)
+    to_role = fields.Nested(RoleRefOut)
     reason = fields.String(allow_none=True)
     state = fields.String()
     requested_by_id = fields.Integer()
@@ -224,7 +232,7 @@ class TechnicianOut(Schema):
     name = fields.String()
     phone = fields.String(metadata={"description": "masked"})
     status = fields.String(metadata={"description": f"one of {', '.join(PROFILE_STATES)}"})
-    role = fields.Nested(RoleOut, allow_none=True)
+    role = fields.Nested(RoleRefOut, allow_none=True)
     legal_name = fields.String(allow_none=True)
     id_number = fields.String(allow_none=True, metadata={"description": "masked, e.g. 110105********002X"})
     has_id_photo = fields.Boolean()

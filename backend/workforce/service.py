@@ -16,7 +16,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
 
 from backend import esign, pii, storage
 from backend.accounts.passwords import hash_password
-from backend.errors import fail, field_error
+from backend.errors import Conflict, NotFound, PlainProblem, field_error
 from backend.extensions import db
 from backend.models import (
     AgreementSignature,
@@ -42,11 +42,18 @@ def today() -> date:
 
 
 def _invalid(field, message, status=422):
-    fail(status, f"invalid {field}: {message}", errors=[field_error(field, message)])
+    raise PlainProblem(f"invalid {field}: {message}", status=status, errors=[field_error(field, message)])
+
+
+def _not_found(detail: str) -> NotFound:
+    # NotFound words its detail "<what> not found"; these answers always said more.
+    error = NotFound()
+    error.detail = detail
+    return error
 
 
 def _conflict(field, message):
-    fail(409, message, errors=[field_error(field, message)], kind="conflict")
+    raise Conflict(message, errors=[field_error(field, message)])
 
 
 # --- registration -----------------------------------------------------------------
@@ -84,7 +91,7 @@ def profile_of(technician_id: int) -> TechnicianProfile:
 def technician_for_user(user_id: int) -> Technician:
     technician = db.session.scalar(select(Technician).where(Technician.user_id == user_id))
     if technician is None:
-        fail(404, "no technician record for this account", kind="not-found")
+        raise _not_found("no technician record for this account")
     return technician
 
 
@@ -258,7 +265,7 @@ def current_template(code: str = SERVICE_AGREEMENT) -> AgreementTemplate:
         select(AgreementTemplate).where(AgreementTemplate.code == code).order_by(newest).limit(1)
     )
     if template is None:
-        fail(404, f"no {code} agreement has been published", kind="not-found")
+        raise _not_found(f"no {code} agreement has been published")
     return template
 
 
@@ -308,7 +315,9 @@ def submit_for_review(profile: TechnicianProfile):
         _conflict("status", f"the profile is already {profile.status}")
     missing = missing_items(profile)
     if missing:
-        fail(422, "the profile is incomplete", errors=[field_error(m, "required before review") for m in missing])
+        raise PlainProblem(
+            "the profile is incomplete", errors=[field_error(m, "required before review") for m in missing]
+        )
     profile.status, profile.submitted_at = "submitted", _now()
 
 
@@ -318,7 +327,11 @@ def review_profile(profile: TechnicianProfile, approve: bool, note: str | None, 
         _conflict("decision", f"only a submitted profile can be reviewed; this one is {profile.status}")
     missing = missing_items(profile) if approve else []
     if missing:
-        fail(409, "the profile is incomplete", errors=[field_error(m, "required before approval") for m in missing])
+        raise PlainProblem(
+            "the profile is incomplete",
+            status=409,
+            errors=[field_error(m, "required before approval") for m in missing],
+        )
     before = {"status": profile.status}
     profile.status = "approved" if approve else "rejected"
     profile.reviewed_at, profile.reviewed_by_id, profile.review_note = _now(), actor_id, note

@@ -1,17 +1,15 @@
-"""Technician records as response dicts. Sensitive numbers appear only masked."""
+"""A technician's composite answers (summary and detail), gathered from several tables; rows
+inside them (skills, certifications, role changes) are dumped by the schemas in schemas.py.
+Sensitive numbers appear only masked."""
 
 from sqlalchemy import select
 
 from backend.extensions import db
-from backend.models import Certification, Role, RoleChangeRequest, Technician, TechnicianSkill
+from backend.models import Certification, RoleChangeRequest, Technician, TechnicianSkill
 from backend.pii import mask_phone
-from backend.workforce.eligibility import online_technician_ids
+from backend.tracking.presence import online_technician_ids
 from backend.workforce.records import memberships, signing_record
 from backend.workforce.service import missing_items, profile_of, signature_of_current
-
-
-def role_out(role: Role | None) -> dict | None:
-    return {"id": role.id, "code": role.code, "name": role.name} if role else None
 
 
 def technician_out(technician: Technician, online_ids=None) -> dict:
@@ -24,7 +22,7 @@ def technician_out(technician: Technician, online_ids=None) -> dict:
         "name": technician.user.name,
         "phone": mask_phone(technician.user.phone or ""),
         "status": profile.status,
-        "role": role_out(profile.role),
+        "role": profile.role,
         "legal_name": profile.legal_name,
         "id_number": profile.id_number_masked,
         "has_id_photo": profile.id_photo_sha256 is not None,
@@ -42,8 +40,8 @@ def technician_out(technician: Technician, online_ids=None) -> dict:
 def technician_detail(technician: Technician) -> dict:
     """Everything about one technician: skills, certifications, agreement, open role change."""
     out = technician_out(technician)
-    out["skills"] = [skill_out(s) for s in skills_of(technician.id)]
-    out["certifications"] = [certification_out(c) for c in certifications_of(technician.id)]
+    out["skills"] = list(skills_of(technician.id))
+    out["certifications"] = list(certifications_of(technician.id))
     signature = signature_of_current(technician.id)
     out["agreement"] = signature_out(signature) if signature else None
     pending = db.session.scalar(
@@ -51,7 +49,7 @@ def technician_detail(technician: Technician) -> dict:
             RoleChangeRequest.technician_id == technician.id, RoleChangeRequest.state == "pending"
         )
     )
-    out["pending_role_change"] = role_change_out(pending) if pending else None
+    out["pending_role_change"] = pending
     return out
 
 
@@ -71,62 +69,6 @@ def certifications_of(technician_id: int):
     return db.session.scalars(
         select(Certification).where(Certification.technician_id == technician_id).order_by(Certification.id)
     )
-
-
-def skill_out(record: TechnicianSkill) -> dict:
-    fields = (
-        "id",
-        "technician_id",
-        "level",
-        "certificate_no",
-        "issuer",
-        "valid_from",
-        "valid_until",
-        "evidence_sha256",
-        "state",
-        "verified_by_id",
-        "decided_at",
-        "decision_note",
-        "created_at",
-    )
-    return {**{f: getattr(record, f) for f in fields}, "skill": record.skill.code, "skill_name": record.skill.name}
-
-
-def certification_out(cert: Certification) -> dict:
-    fields = (
-        "id",
-        "technician_id",
-        "kind",
-        "score",
-        "years",
-        "item",
-        "reference_no",
-        "valid_until",
-        "evidence_sha256",
-        "verified",
-        "recorded_by_id",
-        "created_at",
-    )
-    return {f: getattr(cert, f) for f in fields}
-
-
-def role_change_out(request: RoleChangeRequest) -> dict:
-    fields = (
-        "id",
-        "technician_id",
-        "reason",
-        "state",
-        "requested_by_id",
-        "decided_by_id",
-        "decided_at",
-        "decision_note",
-        "created_at",
-    )
-    return {
-        **{f: getattr(request, f) for f in fields},
-        "from_role": role_out(request.from_role),
-        "to_role": role_out(request.to_role),
-    }
 
 
 def signature_out(signature) -> dict:

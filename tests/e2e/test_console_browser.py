@@ -10,7 +10,8 @@ import socketio as socketio_client
 
 from mobile_api.sockets import TECHNICIAN
 from tests.factories import PASSWORD
-from tests.integration.tracking.conftest import fix, region, technician, tracker  # noqa: F401  (fixtures)
+from tests.integration.tracking.conftest import fix, region, stored, technician, tracker  # noqa: F401  (fixtures)
+from tests.waiting import wait_until
 
 playwright = pytest.importorskip("playwright.sync_api")
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -36,7 +37,7 @@ def drive(url, token, stop):
             lon = 104.06 + seq * 0.00003  # ~3 m per fix: 10 m/s
             phone.call("location", fix(f"e2e-{seq}", t=time.time(), lon=lon, lat=30.657), namespace=TECHNICIAN)
             seq += 1
-            time.sleep(max(0.0, start + seq * 0.3 - time.time()))
+            time.sleep(max(0.0, start + seq * 0.3 - time.time()))  # a phone's pace, not a wait
     finally:
         phone.disconnect()
 
@@ -73,7 +74,7 @@ def test_sign_in_watch_a_marker_move_and_replay(factory, technician, live_server
             f"window.gridworkConsole.techs.get({tid}).marker.getLatLng().lng > {first['lng'] + 1e-5}", timeout=10_000
         )
         assert page.locator(f'[data-technician-id="{tid}"]').count() >= 1  # on the map and in the list
-        time.sleep(2)  # let the writer store a few seconds of track
+        wait_until(lambda: stored(factory.app, tid)[1] >= 6, timeout=20, message="a few seconds of track stored")
 
         page.select_option("#replay-tech", str(tid))
         page.click("#replay-load")

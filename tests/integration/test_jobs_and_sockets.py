@@ -1,8 +1,6 @@
 """RQ jobs run in a real worker with an app context; Socket.IO consoles are
 authenticated at connect and receive what other processes emit through Redis."""
 
-import time
-
 import pytest
 import socketio as socketio_client
 from rq import SimpleWorker
@@ -11,6 +9,7 @@ from backend.extensions import socketio
 from backend.jobs import heartbeat, queue
 from backend.jobs.schedule import PERIODIC_JOBS, register_all
 from backend.realtime import CONSOLE, STAFF_ROOM, external_emitter
+from tests.waiting import wait_until
 
 
 def test_job_runs_in_a_worker_and_health_sees_it(app, client):
@@ -55,9 +54,7 @@ def test_console_receives_events_emitted_by_other_processes_through_redis(app, f
         assert console.call("whoami", namespace=CONSOLE, timeout=5) == {"user_id": dispatcher}
         with app.app_context():
             external_emitter().emit("announcement", {"text": "hello"}, to=STAFF_ROOM, namespace=CONSOLE)
-        deadline = time.monotonic() + 5
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: received, message="no announcement")
         assert received == [{"text": "hello"}]
     finally:
         console.disconnect()

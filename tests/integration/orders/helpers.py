@@ -4,7 +4,7 @@ import time
 
 from backend.extensions import db
 from backend.models import DispatcherRegion
-from backend.workforce.eligibility import PRESENCE_KEY
+from backend.tracking.presence import PRESENCE_KEY
 
 API = "/api/v1"
 MOBILE = "/api/mobile/v1"

@@ -172,7 +172,7 @@ def test_console_candidates_rank_and_explain(app, client, world, factory):
         import json
 
         from backend.redis_client import get_redis
-        from backend.tracking.ingest import POSITIONS_KEY
+        from backend.tracking.positions import POSITIONS_KEY
 
         get_redis().hset(POSITIONS_KEY, str(world["tech_a"]), json.dumps({"lon": 104.0501, "lat": 30.6501}))
     body = client.get(f"{CONSOLE}/orders/{order['id']}/candidates", headers=world["dispatcher"]).get_json()

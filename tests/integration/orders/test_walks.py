@@ -5,7 +5,6 @@ rates; points follow; the client's local HTTP server receives every webhook, sig
 Also: concurrent retries of one idempotent create make exactly one order."""
 
 import threading
-import time
 
 import pytest
 import requests
@@ -14,6 +13,7 @@ import socketio as socketio_client
 from tests.integration.orders.conftest import SITE_A
 from tests.integration.orders.helpers import API, MOBILE, order_body, run_jobs
 from tests.integration.orders.receiver import Receiver
+from tests.waiting import wait_until
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"walk" * 16
 PDF = b"%PDF-1.4 as-built drawings"
@@ -42,13 +42,8 @@ class Phone:
         return response.json()
 
     def wait_for(self, name, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = [d for n, d in self.events if n == name]
-            if found:
-                return found[0]
-            time.sleep(0.05)
-        raise AssertionError(f"no {name} event")
+        found = wait_until(lambda: [d for n, d in self.events if n == name], timeout, message=f"no {name} event")
+        return found[0]
 
 
 def client_call(base, key, method, path, expect=200, **kw):

@@ -11,10 +11,12 @@ from rq.job import Job
 from backend.extensions import db
 from backend.jobs import queue
 from backend.models import Order, OrderSkill
-from backend.planning.service import POSITIONS_GEO_KEY
 from backend.redis_client import get_redis
-from backend.workforce.eligibility import PRESENCE_KEY
+from backend.tracking import positions
+from backend.tracking.presence import PRESENCE_KEY
+from geo.tracks import Fix
 from tests.integration.orders.helpers import dispatcher_of
+from tests.waiting import wait_until
 
 CITY = (104.0, 30.6, 104.2, 30.8)
 
@@ -73,7 +75,9 @@ def add_order(
 
 def put_technician_at(app, technician_id, lon_lat):
     with app.app_context():
-        get_redis().geoadd(POSITIONS_GEO_KEY, (*lon_lat, str(technician_id)))
+        pipe = get_redis().pipeline()
+        positions.keep(pipe, technician_id, Fix("test", time.time(), *lon_lat), "on_shift")
+        pipe.execute()
 
 
 def run_jobs(app):
@@ -197,12 +201,12 @@ def test_a_running_plan_is_stopped_in_a_real_worker(app, client, city):
     worker = live.start("worker")
     try:
         plan_id = start_plan(client, city["staff"], city["region"], time_limit_s=120)
-        _wait(lambda: "solving" in (plan(client, city["staff"], plan_id)["stage"] or ""), 60)
+        wait_until(lambda: "solving" in (plan(client, city["staff"], plan_id)["stage"] or ""), 60)
         response = client.post(f"/api/console/v1/plans/{plan_id}/cancel", headers=city["staff"])
         assert response.get_json()["status"] == "cancelled"
         with app.app_context():
             job = Job.fetch(_job_id(plan_id), connection=app.extensions["redis"])
-            _wait(lambda: job.get_status(refresh=True) == "stopped", 60)
+            wait_until(lambda: job.get_status(refresh=True) == "stopped", 60)
         assert worker.poll() is None, "the worker itself keeps running"
         assert plan(client, city["staff"], plan_id)["status"] == "cancelled"
         assert plan(client, city["staff"], plan_id)["routes"] == [], "a stopped solver stores nothing"
@@ -214,15 +218,6 @@ def _job_id(plan_id):
     from backend.models import RoutePlan
 
     return db.session.get(RoutePlan, plan_id).rq_job_id
-
-
-def _wait(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not reached in time")
 
 
 def test_planning_is_for_dispatchers_only(client, factory, city):
@@ -319,7 +314,7 @@ def test_consoles_follow_plan_progress_live(app, client, factory, city, live_ser
     try:
         plan_id = start_plan(client, city["staff"], city["region"])
         run_jobs(app)
-        _wait(lambda: any(e["status"] == "solved" for e in events), 10)
+        wait_until(lambda: any(e["status"] == "solved" for e in events), 10)
     finally:
         console.disconnect()
     stages = [e["stage"] for e in events if e["plan_id"] == plan_id]

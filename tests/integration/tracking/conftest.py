@@ -4,6 +4,7 @@ import time
 import uuid
 
 import pytest
+import socketio as socketio_client
 
 from backend.extensions import socketio
 from mobile_api.sockets import TECHNICIAN
@@ -67,14 +68,46 @@ def tracker(app):
     live.stop(process)
 
 
-@pytest.fixture
-def phone(app):
-    """A Socket.IO test client on /technician with a token."""
+@pytest.fixture(params=["in-process", "redis-queue"])
+def phone(request, app):
+    """A phone on /technician with a token, run twice: Flask-SocketIO's in-process test client
+    (which refuses a message queue), then a real Socket.IO client of the live web process, which
+    runs with the Redis message queue on, as in production. Both answer `emit(..., callback=True)`
+    and `is_connected(namespace)`."""
+    if request.param == "in-process":
+        return lambda token: socketio.test_client(app, namespace=TECHNICIAN, auth={"token": token})
+    url = request.getfixturevalue("live_server")
+    phones = []
+    request.addfinalizer(lambda: [p.disconnect() for p in phones])
 
     def _connect(token):
-        return socketio.test_client(app, namespace=TECHNICIAN, auth={"token": token})
+        phones.append(LivePhone(url, TECHNICIAN, token))
+        return phones[-1]
 
     return _connect
+
+
+class LivePhone:
+    """A python-socketio client with the test client's calls (emit with an ack, is_connected)."""
+
+    def __init__(self, url, namespace, token):
+        self.client = socketio_client.Client()
+        try:
+            self.client.connect(url, namespaces=[namespace], auth={"token": token}, transports=["websocket"])
+        except socketio_client.exceptions.ConnectionError:
+            pass  # refused: is_connected answers False
+
+    def emit(self, event, data=None, namespace=None, callback=False):
+        if callback:
+            return self.client.call(event, data, namespace=namespace, timeout=10)
+        return self.client.emit(event, data, namespace=namespace)
+
+    def is_connected(self, namespace=None):
+        return self.client.connected and namespace in self.client.namespaces
+
+    def disconnect(self):
+        if self.client.connected:
+            self.client.disconnect()
 
 
 def drain(app):

@@ -10,6 +10,7 @@ from backend.extensions import socketio
 from backend.realtime import CONSOLE, position_feed
 from mobile_api.sockets import TECHNICIAN
 from tests.integration.tracking.conftest import CONSOLE_API, fix
+from tests.waiting import wait_until
 
 
 def _region(factory, bounds, level="city", parent_id=None):
@@ -87,7 +88,7 @@ def test_positions_are_throttled_per_technician(app, factory, technician):
     assert update["n"] == 5 and update["lon"] == 104.07004
     phone.emit("location", fix("t5", t=now, lon=104.07005), namespace=TECHNICIAN, callback=True)
     assert "position" not in _received(admin_console)  # too soon: held back, not lost
-    time.sleep(1.05)
+    assert position_feed.flush(now=time.monotonic() + 1.05) == 1  # one throttle interval later
     assert _received(admin_console)["position"][0]["lon"] == 104.07005
 
 
@@ -142,10 +143,36 @@ def test_console_gets_positions_through_the_redis_queue(app, factory, technician
     phone.connect(live_server, namespaces=[TECHNICIAN], auth={"token": token}, transports=["websocket"])
     try:
         assert phone.call("location", fix("q1"), namespace=TECHNICIAN, timeout=5)["accepted"] == ["q1"]
-        deadline = time.monotonic() + 5
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert received and received[0]["n"] == 1
+        wait_until(lambda: received, message="no positions event")
+        assert received[0]["n"] == 1
     finally:
         phone.disconnect()
         console.disconnect()
+
+
+def test_nearest_technicians_are_those_the_console_may_watch(app, factory, client, technician):
+    _city_id, west, east, grid = _city(factory)
+    admin_headers = factory.headers(factory.user("platform_admin"))
+    west_user = factory.user("dispatcher")
+    client.put(f"{CONSOLE_API}/dispatchers/{west_user}/regions", headers=admin_headers, json={"region_ids": [west]})
+    near, _, near_headers = technician(region_ids=[grid])
+    far, _, far_headers = technician(region_ids=[west])
+    beyond, _, beyond_headers = technician(region_ids=[east])
+    for headers, lon in ((near_headers, 104.0210), (far_headers, 104.0500), (beyond_headers, 104.0220)):
+        body = {"fixes": [fix(f"at-{lon}", lon=lon, lat=30.62)]}
+        assert client.post("/api/mobile/v1/locations", headers=headers, json=body).status_code == 200
+    point = {"lon": 104.0200, "lat": 30.62, "radius_m": 5000}
+
+    def nearest(headers, **query):
+        answer = client.get(f"{CONSOLE_API}/tracking/nearest", headers=headers, query_string={**point, **query})
+        assert answer.status_code == 200, answer.get_json()
+        return [(item["technician_id"], item["distance_m"]) for item in answer.get_json()["items"]]
+
+    west_sees = nearest(factory.headers(west_user))
+    assert [tid for tid, _ in west_sees] == [near, far], "east's technician is nearer but not theirs"
+    assert west_sees[0][1] < 150 < 2500 < west_sees[1][1] < 3000
+    assert [tid for tid, _ in nearest(admin_headers)] == [near, beyond, far]
+    assert [tid for tid, _ in nearest(admin_headers, limit=1)] == [near]
+    assert nearest(admin_headers, radius_m=50) == []
+    bad = client.get(f"{CONSOLE_API}/tracking/nearest", headers=admin_headers, query_string={"lon": 104.02})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "lat"

@@ -10,9 +10,10 @@ from sqlalchemy import text
 
 from backend.extensions import db
 from backend.redis_client import get_redis
-from backend.tracking.ingest import POSITIONS_KEY
+from backend.tracking.positions import POSITIONS_KEY
 from mobile_api.sockets import TECHNICIAN
 from tests.unit.geo.test_tracks import corrupt, walk
+from tests.waiting import wait_until
 
 
 def as_payload(fix):
@@ -34,12 +35,7 @@ def rows_of(app, technician_id):
 
 
 def wait_for_rows(app, technician_id, expected, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rows = rows_of(app, technician_id)
-        if len(rows) >= expected:
-            return rows
-        time.sleep(0.2)
+    wait_until(lambda: len(rows_of(app, technician_id)) >= expected, timeout, 0.2, message=f"{expected} rows stored")
     return rows_of(app, technician_id)
 
 

@@ -11,7 +11,7 @@ from backend.models import TechnicianEvent
 from backend.redis_client import get_redis
 from backend.tracking import store
 from backend.tracking.jobs import expire_presence, maintain_partitions
-from backend.workforce.eligibility import PRESENCE_KEY
+from backend.tracking.presence import PRESENCE_KEY
 from tests.integration.tracking.conftest import drain, fix, stored
 
 

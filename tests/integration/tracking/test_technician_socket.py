@@ -6,8 +6,8 @@ import time
 import pytest
 
 from backend.redis_client import get_redis
-from backend.tracking.ingest import GEO_KEY, POSITIONS_KEY
-from backend.workforce.eligibility import PRESENCE_KEY
+from backend.tracking.positions import GEO_KEY, POSITIONS_KEY
+from backend.tracking.presence import PRESENCE_KEY
 from mobile_api.sockets import TECHNICIAN
 from tests.integration.tracking.conftest import CHENGDU, MOBILE, drain, fix, stored
 
@@ -146,18 +146,6 @@ def test_malformed_fixes_are_rejected_by_index_and_bad_values_are_flagged(app, t
     with app.app_context():
         live = json.loads(get_redis().hget(POSITIONS_KEY, str(tid)))
     assert live["lon"] == pytest.approx(CHENGDU[0] - 0.0025, abs=0.001)  # GCJ-02 turned into WGS-84
-
-
-def test_nearest_technicians_come_from_the_geo_set(app, technician, phone):
-    from backend.tracking.ingest import nearest
-
-    near, near_token, _ = technician()
-    far, far_token, _ = technician()
-    phone(near_token).emit("location", fix("n1", lon=104.0660, lat=30.6570), namespace=TECHNICIAN, callback=True)
-    phone(far_token).emit("location", fix("f1", lon=104.1000, lat=30.6570), namespace=TECHNICIAN, callback=True)
-    with app.app_context():
-        found = nearest(104.0657, 30.6570, radius_m=5000)
-    assert [tid for tid, _ in found] == [near, far] and found[0][1] < 50 < 3000 < found[1][1]
 
 
 def test_a_mock_or_inaccurate_fix_never_becomes_the_check_in_position(app, technician, phone):

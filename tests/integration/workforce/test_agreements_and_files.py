@@ -162,8 +162,11 @@ def test_the_migration_seeds_seven_roles_and_admins_may_add_more(client, factory
 
 
 def test_the_skill_profile_explains_each_dimension(client, factory):
-    technician = factory.technician(skills=[("electrician", 4), ("welding", 2), ("fibre_splicing", 5, None, "pending")])
-    staff = factory.as_role("dispatcher")
+    region = factory.region((116.0, 39.0, 117.0, 40.0))
+    technician = factory.technician(
+        skills=[("electrician", 4), ("welding", 2), ("fibre_splicing", 5, None, "pending")], region_ids=[region]
+    )
+    staff = factory.headers(factory.dispatcher([region]))
     for kind, extra in (
         ("exam_theory", {"score": 82}),
         ("exam_practical", {"score": 90}),

@@ -78,8 +78,9 @@ def test_a_forged_approval_by_a_non_admin_is_refused(client, app, factory):
 
 
 def test_a_rejected_role_change_leaves_the_role(client, app, factory):
-    technician = factory.technician(role="repair")
-    staff = factory.as_role("dispatcher")
+    region = factory.region((116.0, 39.0, 117.0, 40.0))
+    technician = factory.technician(role="repair", region_ids=[region])
+    staff = factory.headers(factory.dispatcher([region]))
     asked = client.post(
         f"{CONSOLE}/role-change-requests", headers=staff, json={"technician_id": technician, "role": "construction"}
     )
@@ -166,7 +167,7 @@ def test_region_assignment_is_audited_and_unknown_regions_are_404(client, app, f
     a = factory.region((116.0, 39.0, 117.0, 40.0))
     b = factory.region((117.0, 39.0, 118.0, 40.0))
     technician = factory.technician(region_ids=[a])
-    staff_id = factory.user("dispatcher")
+    staff_id = factory.dispatcher([a, b])
     staff = factory.headers(staff_id)
     missing = client.put(f"{CONSOLE}/technicians/{technician}/regions", headers=staff, json={"region_ids": [b, 999999]})
     assert missing.status_code == 404 and missing.get_json()["errors"][0]["field"] == "region_ids.1"
@@ -217,7 +218,7 @@ def test_console_search_by_online_status(client, app, factory):
     import time
 
     from backend.redis_client import get_redis
-    from backend.workforce.eligibility import PRESENCE_KEY
+    from backend.tracking.presence import PRESENCE_KEY
 
     online, offline = factory.technician(), factory.technician()
     with app.app_context():
@@ -241,3 +242,56 @@ def test_the_audit_trail_filters_and_pages(client, factory):
     assert [a["technician_id"] for a in page["items"] + rest["items"]] == technicians
     assert _audit(client, admin, action="profile.approved")["items"] == []
     assert _audit(client, admin, since="2999-01-01T00:00:00Z")["items"] == []
+
+
+def test_dispatcher_writes_reach_only_the_technicians_of_their_regions(client, app, factory):
+    mine = factory.region((116.0, 39.0, 117.0, 40.0))
+    grid = factory.region((116.0, 39.0, 116.5, 39.5), level="district", parent_id=mine)
+    theirs = factory.region((117.0, 39.0, 118.0, 40.0))
+    inside = factory.technician(region_ids=[grid])
+    outside = factory.technician(region_ids=[theirs])
+    dispatcher = factory.headers(factory.dispatcher([mine]))
+    admin = factory.as_role("platform_admin")
+
+    def writes(technician, headers, region_ids):
+        return [
+            client.put(f"{CONSOLE}/technicians/{technician}/regions", headers=headers, json={"region_ids": region_ids}),
+            client.post(
+                f"{CONSOLE}/technicians/{technician}/certifications",
+                headers=headers,
+                json={"kind": "experience", "years": 2},
+            ),
+            client.post(
+                f"{CONSOLE}/role-change-requests",
+                headers=headers,
+                json={"technician_id": technician, "role": "monitoring"},
+            ),
+        ]
+
+    refused = writes(outside, dispatcher, [mine])
+    assert [r.status_code for r in refused] == [404, 404, 404]
+    assert (
+        refused[0].get_json()
+        == client.put(
+            f"{CONSOLE}/technicians/999999/regions", headers=dispatcher, json={"region_ids": [mine]}
+        ).get_json()
+    ), "another region's technician answers like a missing one"
+    detail = client.get(f"{CONSOLE}/technicians/{outside}", headers=admin).get_json()
+    assert detail["regions"] == [{"region_id": theirs, "state": "active"}] and detail["certifications"] == []
+
+    foreign_region = client.put(
+        f"{CONSOLE}/technicians/{inside}/regions", headers=dispatcher, json={"region_ids": [grid, theirs]}
+    )
+    assert foreign_region.status_code == 404 and foreign_region.get_json()["errors"][0]["field"] == "region_ids.1"
+    assert [r.status_code for r in writes(inside, dispatcher, [mine])] == [200, 201, 201]
+    assert [r.status_code for r in writes(outside, admin, [theirs, mine])] == [200, 201, 201]
+
+
+def test_a_dispatcher_leaves_regions_they_do_not_manage_alone(client, factory):
+    mine = factory.region((116.0, 39.0, 117.0, 40.0))
+    theirs = factory.region((117.0, 39.0, 118.0, 40.0))
+    technician = factory.technician(region_ids=[mine, theirs])
+    dispatcher = factory.headers(factory.dispatcher([mine]))
+    emptied = client.put(f"{CONSOLE}/technicians/{technician}/regions", headers=dispatcher, json={"region_ids": []})
+    assert emptied.status_code == 200
+    assert emptied.get_json()["regions"] == [{"region_id": theirs, "state": "active"}]

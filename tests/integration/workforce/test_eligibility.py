@@ -8,12 +8,8 @@ from sqlalchemy import text
 
 from backend.extensions import db
 from backend.redis_client import get_redis
-from backend.workforce.eligibility import (
-    PRESENCE_KEY,
-    Requirements,
-    SkillRequirement,
-    eligible_technicians,
-)
+from backend.tracking.presence import PRESENCE_KEY
+from backend.workforce.eligibility import Requirements, SkillRequirement, eligible_technicians
 from backend.workforce.jobs import expire_skills
 
 TODAY = datetime.now(UTC).date()
