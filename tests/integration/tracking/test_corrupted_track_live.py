@@ -34,7 +34,7 @@ def rows_of(app, technician_id):
         ).all()
 
 
-def wait_for_rows(app, technician_id, expected, timeout=20):
+def wait_for_rows(app, technician_id, expected, timeout=60):
     wait_until(lambda: len(rows_of(app, technician_id)) >= expected, timeout, 0.2, message=f"{expected} rows stored")
     return rows_of(app, technician_id)
 
