@@ -31,14 +31,20 @@ def digest(value) -> str:
 
 
 def _plain(value):
+    if isinstance(value, dict):
+        return {_key(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return _scalar(value)
+
+
+def _scalar(value):
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
         if abs(value) > MAX_SAFE_INTEGER:
             raise ValueError(f"integer {value} is beyond the safe JSON range")
         return value
-    if isinstance(value, float):
-        raise TypeError("floats are not allowed in canonical records; use integer fen or a Decimal")
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError("Decimals in canonical records must be finite")
@@ -47,10 +53,8 @@ def _plain(value):
         return _utc_iso(value)
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, dict):
-        return {_key(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+    if isinstance(value, float):
+        raise TypeError("floats are not allowed in canonical records; use integer fen or a Decimal")
     raise TypeError(f"{type(value).__name__} has no canonical JSON form")
 
 

@@ -78,9 +78,7 @@ def shares_of(pay: int, uplines: Sequence[tuple[int, int]]) -> tuple[Share, ...]
     if len(uplines) > MAX_SHARE_LEVELS:
         raise ValueError(f"at most {MAX_SHARE_LEVELS} levels above a member share in its pay")
     return tuple(
-        Share(level, recipient, bp, part_of(pay, bp))
-        for level, (recipient, bp) in enumerate(uplines, start=1)
-        if bp
+        Share(level, recipient, bp, part_of(pay, bp)) for level, (recipient, bp) in enumerate(uplines, start=1) if bp
     )
 
 

@@ -1,12 +1,14 @@
 """Cumulative IIT withholding for platform workers: worked examples and properties."""
 
 from fractions import Fraction
+from itertools import pairwise
 
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from backend.money.tax import (
     BRACKETS,
+    DEFAULT_RULES,
     CumulativeState,
     MonthCounting,
     TaxRules,
@@ -18,7 +20,7 @@ from backend.money.tax import (
 YUAN = 100
 
 
-def pay_months(months_and_income, year=2026, rules=TaxRules()):
+def pay_months(months_and_income, year=2026, rules=DEFAULT_RULES):
     """Withhold month by month; returns the list of taxes and the final state."""
     state, taxes = start_year(year), []
     for month, income in months_and_income:
@@ -104,7 +106,7 @@ def test_tax_is_computed_to_the_fen_half_up():
 
 
 def test_a_new_year_starts_from_zero():
-    taxes, state = pay_months([(m, 8_000 * YUAN) for m in range(1, 13)], year=2026)
+    _, state = pay_months([(m, 8_000 * YUAN) for m in range(1, 13)], year=2026)
     result = withhold(state, year=2027, month=1, income_fen=8_000 * YUAN)
     assert result.tax_fen == 42 * YUAN
     assert result.state.year == 2027
@@ -121,14 +123,12 @@ def test_the_breakdown_names_rate_and_quick_deduction():
 def test_the_table_is_the_comprehensive_income_table():
     assert [b[0] for b in BRACKETS[:-1]] == [y * YUAN for y in (36_000, 144_000, 300_000, 420_000, 660_000, 960_000)]
     # quick deductions make the tax continuous at every bound
-    for (upper, rate, quick), (_, next_rate, next_quick) in zip(BRACKETS, BRACKETS[1:], strict=False):
+    for (upper, rate, quick), (_, next_rate, next_quick) in pairwise(BRACKETS):
         assert upper * rate - quick == upper * next_rate - next_quick
 
 
 # A year of payments: months in order (repeats allowed: several payments a month), fen amounts.
-payments = st.lists(
-    st.tuples(st.integers(1, 12), st.integers(0, 200_000 * YUAN)), min_size=1, max_size=30
-).map(sorted)
+payments = st.lists(st.tuples(st.integers(1, 12), st.integers(0, 200_000 * YUAN)), min_size=1, max_size=30).map(sorted)
 readings = st.sampled_from(list(MonthCounting))
 
 
