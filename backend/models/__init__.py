@@ -1,6 +1,7 @@
 """ORM models; the schema itself comes only from the Alembic migrations."""
 
 from backend.models.accounts import ApiKey, Organization, Technician, User
+from backend.models.money import LedgerAccount, LedgerTransfer
 from backend.models.orders import (
     IdempotencyKey,
     MatchingPosition,
@@ -35,6 +36,8 @@ __all__ = [
     "Certification",
     "DispatcherRegion",
     "IdempotencyKey",
+    "LedgerAccount",
+    "LedgerTransfer",
     "LocationConsent",
     "MatchingPosition",
     "Order",

@@ -1,0 +1,707 @@
+"""The double-entry ledger, on TigerBeetle's model, in our own PostgreSQL tables.
+
+Accounts carry four running totals (debits/credits, posted/pending). A transfer moves a positive
+number of fen from its debit account to its credit account and never changes afterwards:
+
+- single: posted at once;
+- pending (`pending=True`, optional `timeout_s`): reserves the amount (pending totals) until it
+  is posted, voided or times out;
+- post (`post_pending=True, pending_id=...`): posts the whole pending amount or, with `amount`,
+  a part of it; the rest is released;
+- void (`void_pending=True, pending_id=...`): releases it all;
+- expiry: `expire_pending_transfers` (a scheduled job calls it) voids timed-out pending transfers
+  with a transfer of its own (id `sys:expiry:<pending id>`, `expiry=True`);
+- linked (`linked=True` on every transfer of a chain but the last): the chain succeeds or fails
+  as one; a failed chain leaves nothing behind, its other transfers answer linked_event_failed.
+
+The id is the idempotency key: replaying an id with the same fields answers `exists` with the
+transfer first written (never a second transfer); with different fields it answers
+`exists_with_different_<field>`. Failures write nothing, so a failed id may be tried again.
+
+Concurrency: every call locks the account rows it touches (SELECT ... FOR UPDATE, in id order, so
+two calls never deadlock on each other) and checks balances, replays and pending resolutions after
+taking the locks; a hot account is serialized, never overdrawn, and no update is lost.
+
+Each call validates everything in memory against the locked rows before writing, then writes the
+new transfers with one INSERT and the account totals with one UPDATE. The service never commits:
+the caller owns the transaction. `create_transfers` answers per transfer, as TigerBeetle does;
+`apply_transfers` is all-or-nothing and raises the first failure as a typed error.
+"""
+
+import copy
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import exists, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.models.money import LedgerAccount, LedgerTransfer
+from backend.money.accounts import CHART, CURRENCY, PLATFORM_OWNER_ID, Kind, Owner, rule_for
+from backend.money.errors import (
+    AccountInvalid,
+    IdempotencyConflict,
+    InsufficientFunds,
+    LinkedEventFailed,
+    MoneyError,
+    PendingTransferClosed,
+    TransferInvalid,
+)
+
+ACCOUNTS = LedgerAccount.__table__
+TRANSFERS = LedgerTransfer.__table__
+MAX_ID_LENGTH = 128
+SYSTEM_PREFIX = "sys:"
+EXPIRY_PREFIX = "sys:expiry:"
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """What a caller asks for. Post and void may leave accounts, amount and code empty: they
+    default to the pending transfer's (amount: the whole pending amount)."""
+
+    id: str
+    debit_account_id: int | None = None
+    credit_account_id: int | None = None
+    amount: int | None = None
+    code: str | None = None
+    pending_id: str | None = None
+    pending: bool = False
+    post_pending: bool = False
+    void_pending: bool = False
+    linked: bool = False
+    timeout_s: int = 0
+    reference: str | None = None
+    user_data: dict | None = None
+
+
+@dataclass(frozen=True)
+class TransferRecord:
+    """A transfer as stored."""
+
+    id: str
+    debit_account_id: int
+    credit_account_id: int
+    amount: int
+    code: str
+    pending_id: str | None
+    pending: bool
+    post_pending: bool
+    void_pending: bool
+    expiry: bool
+    linked: bool
+    timeout_s: int
+    expires_at: datetime | None
+    journal_id: uuid.UUID
+    reference: str | None
+    user_data: dict | None
+    created_at: datetime
+    seq: int | None = None  # order of creation, given by the database
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    index: int
+    id: str
+    result: str  # "ok", "exists", or the error's code
+    transfer: TransferRecord | None = None
+    error: MoneyError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class Account:
+    """An account and its balance, read from the normal side of its kind."""
+
+    id: int
+    kind: str
+    owner_type: str
+    owner_id: int
+    currency: str
+    debits_must_not_exceed_credits: bool
+    credits_must_not_exceed_debits: bool
+    debits_posted: int
+    debits_pending: int
+    credits_posted: int
+    credits_pending: int
+
+    @property
+    def credit_normal(self) -> bool:
+        return CHART[Kind(self.kind)].credit_normal
+
+    @property
+    def posted(self) -> int:
+        """The posted balance (credits - debits on a credit-normal account)."""
+        net = self.credits_posted - self.debits_posted
+        return net if self.credit_normal else -net
+
+    @property
+    def pending(self) -> int:
+        """Reserved: pending transfers out of the account, not yet posted or released."""
+        return self.debits_pending if self.credit_normal else self.credits_pending
+
+    @property
+    def incoming(self) -> int:
+        """Pending transfers into the account (not spendable until posted)."""
+        return self.credits_pending if self.credit_normal else self.debits_pending
+
+    @property
+    def available(self) -> int:
+        return self.posted - self.pending
+
+
+# ---------------------------------------------------------------- accounts
+
+
+def open_account(session: Session, kind: Kind | str, owner_type: Owner | str, owner_id: int) -> Account:
+    """The owner's account of this kind, opened with the chart's flags if it does not exist yet."""
+    try:
+        rule = rule_for(kind, owner_type)
+    except ValueError as exc:
+        raise AccountInvalid("account_kind_not_for_owner", str(exc), field="kind") from None
+    if not isinstance(owner_id, int) or owner_id < 0 or (Owner(owner_type) is Owner.PLATFORM) != (owner_id == 0):
+        raise AccountInvalid(
+            "owner_id_invalid", "owner_id must be the owner's id (0 for the platform)", field="owner_id"
+        )
+    now = datetime.now(UTC)
+    row = dict(kind=str(Kind(kind)), owner_type=str(Owner(owner_type)), owner_id=owner_id, currency=CURRENCY)
+    session.execute(
+        pg_insert(ACCOUNTS)
+        .values(
+            **row,
+            debits_must_not_exceed_credits=rule.debits_must_not_exceed_credits,
+            credits_must_not_exceed_debits=rule.credits_must_not_exceed_debits,
+            debits_posted=0,
+            debits_pending=0,
+            credits_posted=0,
+            credits_pending=0,
+            created_at=now,
+            updated_at=now,
+        )
+        .on_conflict_do_nothing(constraint="uq_ledger_accounts_owner_kind")
+    )
+    found = session.execute(select(ACCOUNTS).where(*(ACCOUNTS.c[k] == v for k, v in row.items()))).one()
+    return _account(found)
+
+
+def platform_account(session: Session, kind: Kind | str) -> Account:
+    return open_account(session, kind, Owner.PLATFORM, PLATFORM_OWNER_ID)
+
+
+def get_account(session: Session, account_id: int) -> Account | None:
+    row = session.execute(select(ACCOUNTS).where(ACCOUNTS.c.id == account_id)).first()
+    return _account(row) if row else None
+
+
+def get_accounts(session: Session, account_ids: Iterable[int]) -> dict[int, Account]:
+    rows = session.execute(select(ACCOUNTS).where(ACCOUNTS.c.id.in_(list(account_ids)))).all()
+    return {row.id: _account(row) for row in rows}
+
+
+def _account(row) -> Account:
+    return Account(**{f.name: getattr(row, f.name) for f in fields(Account)})
+
+
+# ---------------------------------------------------------------- transfers
+
+
+def create_transfers(session: Session, transfers: Sequence[Transfer], *, now: datetime | None = None):
+    """Create the transfers in order; one result per transfer (TigerBeetle's create_transfers).
+    The successful ones are written; failed ones and failed chains leave nothing."""
+    batch = _Batch(session, transfers, now or datetime.now(UTC))
+    results = batch.run()
+    return batch.write(results)
+
+
+def apply_transfers(
+    session: Session, transfers: Sequence[Transfer], *, now: datetime | None = None
+) -> list[TransferRecord]:
+    """All or nothing: the transfers as stored (replays answer their first record), or the first
+    failure raised as a typed MoneyError with nothing written."""
+    batch = _Batch(session, transfers, now or datetime.now(UTC))
+    results = batch.run()
+    failed = next((r for r in results if r.error and not isinstance(r.error, LinkedEventFailed)), None)
+    failed = failed or next((r for r in results if r.error), None)
+    if failed:
+        raise failed.error
+    return [r.transfer for r in batch.write(results)]
+
+
+def expire_pending_transfers(session: Session, *, now: datetime | None = None, limit: int = 500):
+    """Void pending transfers whose timeout has passed (for a scheduled job); their expiry records."""
+    now = now or datetime.now(UTC)
+    pending, resolution = TRANSFERS.alias("p"), TRANSFERS.alias("r")
+    due = session.scalars(
+        select(pending.c.id)
+        .where(pending.c.expires_at <= now)
+        .where(~exists().where(resolution.c.pending_id == pending.c.id))
+        .order_by(pending.c.expires_at)
+        .limit(limit)
+    ).all()
+    voids = [Transfer(id=EXPIRY_PREFIX + pending_id, pending_id=pending_id, void_pending=True) for pending_id in due]
+    batch = _Batch(session, voids, now, expiry=True)
+    results = batch.write(batch.run())
+    return [r.transfer for r in results if r.result == "ok"]
+
+
+def lookup_transfers(session: Session, ids: Iterable[str]) -> dict[str, TransferRecord]:
+    rows = session.execute(select(TRANSFERS).where(TRANSFERS.c.id.in_(list(ids)))).all()
+    return {row.id: _record(row) for row in rows}
+
+
+def account_transfers(session: Session, account_id: int, *, after_seq: int = 0, limit: int = 100):
+    """The account's transfers in order of creation (a statement page)."""
+    rows = session.execute(
+        select(TRANSFERS)
+        .where((TRANSFERS.c.debit_account_id == account_id) | (TRANSFERS.c.credit_account_id == account_id))
+        .where(TRANSFERS.c.seq > after_seq)
+        .order_by(TRANSFERS.c.seq)
+        .limit(limit)
+    ).all()
+    return [_record(row) for row in rows]
+
+
+def _record(row) -> TransferRecord:
+    return TransferRecord(**{f.name: getattr(row, f.name) for f in fields(TransferRecord)})
+
+
+# ---------------------------------------------------------------- the batch
+
+
+@dataclass
+class _Totals:
+    """A locked account's totals as they stand in this batch, and as they were read."""
+
+    currency: str
+    debits_must_not_exceed_credits: bool
+    credits_must_not_exceed_debits: bool
+    debits_posted: int
+    debits_pending: int
+    credits_posted: int
+    credits_pending: int
+    read: tuple[int, int, int, int] = field(default=(0, 0, 0, 0))
+
+    def now(self) -> tuple[int, int, int, int]:
+        return (self.debits_posted, self.debits_pending, self.credits_posted, self.credits_pending)
+
+
+@dataclass
+class _State:
+    """What the batch has done so far (undone when a linked chain fails)."""
+
+    totals: dict[int, _Totals]
+    records: dict[str, TransferRecord]  # stored and new, by id
+    resolutions: dict[str, str]  # pending id -> posted / voided / expired
+    new: list[TransferRecord]
+
+
+class _Batch:
+    def __init__(self, session, transfers, now, *, expiry=False):
+        self.session, self.transfers, self.now, self.expiry = session, list(transfers), now, expiry
+
+    # -- reading, under locks
+
+    def _load(self) -> _State:
+        pending_ids = {t.pending_id for t in self.transfers if t.pending_id}
+        pendings = self._select_transfers(TRANSFERS.c.id.in_(pending_ids)) if pending_ids else []
+        account_ids = {a for t in self.transfers for a in (t.debit_account_id, t.credit_account_id)}
+        account_ids |= {a for p in pendings for a in (p.debit_account_id, p.credit_account_id)}
+        totals = self._lock(sorted(a for a in account_ids if isinstance(a, int) and not isinstance(a, bool)))
+        ids = {t.id for t in self.transfers if isinstance(t.id, str)} | pending_ids
+        records = {r.id: r for r in self._select_transfers(TRANSFERS.c.id.in_(ids))}
+        resolutions = self._resolutions(pending_ids) if pending_ids else {}
+        return _State(totals, records, resolutions, [])
+
+    def _select_transfers(self, condition) -> list[TransferRecord]:
+        return [_record(row) for row in self.session.execute(select(TRANSFERS).where(condition)).all()]
+
+    def _lock(self, account_ids) -> dict[int, _Totals]:
+        if not account_ids:
+            return {}
+        rows = self.session.execute(
+            select(ACCOUNTS).where(ACCOUNTS.c.id.in_(account_ids)).order_by(ACCOUNTS.c.id).with_for_update()
+        ).all()
+        totals = {}
+        for row in rows:
+            values = (row.debits_posted, row.debits_pending, row.credits_posted, row.credits_pending)
+            totals[row.id] = _Totals(
+                row.currency, row.debits_must_not_exceed_credits, row.credits_must_not_exceed_debits, *values, values
+            )
+        return totals
+
+    def _resolutions(self, pending_ids) -> dict[str, str]:
+        rows = self.session.execute(
+            select(TRANSFERS.c.pending_id, TRANSFERS.c.post_pending, TRANSFERS.c.expiry).where(
+                TRANSFERS.c.pending_id.in_(pending_ids)
+            )
+        ).all()
+        return {r.pending_id: _resolution_name(r.post_pending, r.expiry) for r in rows}
+
+    # -- deciding, in memory
+
+    def run(self) -> list[TransferResult]:
+        self.state = self._load()
+        results = []
+        for chain in _chains(self.transfers):
+            results += self._chain(chain)
+        return results
+
+    def _chain(self, chain: list[tuple[int, Transfer]]) -> list[TransferResult]:
+        saved = copy.deepcopy((self.state.totals, self.state.resolutions)) if len(chain) > 1 else None
+        saved_new = len(self.state.new)
+        journal_id = uuid.uuid4()
+        outcomes = [self._one(t, journal_id) for _, t in chain]
+        failure = _chain_failure(chain, outcomes)
+        if failure is None:
+            return [
+                TransferResult(i, t.id, outcome[0], outcome[1]) for (i, t), outcome in zip(chain, outcomes, strict=True)
+            ]
+        self._undo(saved, saved_new)
+        return _failed_chain(chain, failure)
+
+    def _undo(self, saved, saved_new):
+        for record in self.state.new[saved_new:]:
+            del self.state.records[record.id]
+        del self.state.new[saved_new:]
+        if saved is not None:
+            self.state.totals, self.state.resolutions = saved
+
+    def _one(self, transfer: Transfer, journal_id) -> tuple[str, TransferRecord | None] | MoneyError:
+        """("ok" | "exists", record), or the error."""
+        error = _shape_error(transfer, self.expiry)
+        if error:
+            return error
+        stored = self.state.records.get(transfer.id)
+        if stored is not None:
+            return _compare(transfer, stored) or ("exists", stored)
+        if transfer.post_pending or transfer.void_pending:
+            return self._resolve(transfer, journal_id)
+        return self._move(transfer, journal_id)
+
+    def _move(self, t: Transfer, journal_id):
+        debit, credit = self.state.totals.get(t.debit_account_id), self.state.totals.get(t.credit_account_id)
+        if debit is None:
+            return TransferInvalid("debit_account_not_found", "no such debit account", field="debit_account_id")
+        if credit is None:
+            return TransferInvalid("credit_account_not_found", "no such credit account", field="credit_account_id")
+        if debit.currency != credit.currency:
+            return TransferInvalid(
+                "accounts_must_have_the_same_ledger",
+                "the accounts hold different currencies",
+                field="credit_account_id",
+            )
+        error = _funds_error(t, debit, credit)
+        if error:
+            return error
+        if t.pending:
+            debit.debits_pending += t.amount
+            credit.credits_pending += t.amount
+        else:
+            debit.debits_posted += t.amount
+            credit.credits_posted += t.amount
+        expires_at = self.now + timedelta(seconds=t.timeout_s) if t.timeout_s else None
+        return "ok", self._add(t, t.debit_account_id, t.credit_account_id, t.amount, t.code, journal_id, expires_at)
+
+    def _resolve(self, t: Transfer, journal_id):
+        pending = self.state.records.get(t.pending_id)
+        error = self._resolve_error(t, pending)
+        if error:
+            return error
+        amount = pending.amount if t.void_pending or t.amount is None else t.amount
+        debit, credit = self.state.totals[pending.debit_account_id], self.state.totals[pending.credit_account_id]
+        debit.debits_pending -= pending.amount
+        credit.credits_pending -= pending.amount
+        if t.post_pending:
+            debit.debits_posted += amount
+            credit.credits_posted += amount
+        self.state.resolutions[pending.id] = "posted" if t.post_pending else ("expired" if self.expiry else "voided")
+        code = t.code or pending.code
+        return "ok", self._add(t, pending.debit_account_id, pending.credit_account_id, amount, code, journal_id, None)
+
+    def _resolve_error(self, t: Transfer, pending: TransferRecord | None) -> MoneyError | None:
+        if pending is None:
+            return TransferInvalid("pending_transfer_not_found", "no such pending transfer", field="pending_id")
+        if not pending.pending:
+            return TransferInvalid("pending_transfer_not_pending", "that transfer is not pending", field="pending_id")
+        mismatch = _pending_mismatch(t, pending)
+        if mismatch:
+            return mismatch
+        resolution = self.state.resolutions.get(pending.id)
+        if resolution:
+            return PendingTransferClosed(
+                f"pending_transfer_already_{resolution}",
+                f"the pending transfer was already {resolution}",
+                field="pending_id",
+            )
+        timed_out = pending.expires_at is not None and pending.expires_at <= self.now
+        if self.expiry and not timed_out:
+            return PendingTransferClosed("pending_transfer_not_expired", "not timed out yet", field="pending_id")
+        if timed_out and not self.expiry:
+            return PendingTransferClosed(
+                "pending_transfer_expired", "the pending transfer timed out", field="pending_id"
+            )
+        if not {pending.debit_account_id, pending.credit_account_id} <= self.state.totals.keys():
+            return TransferInvalid(
+                "pending_transfer_not_found", "the pending transfer is not committed yet", field="pending_id"
+            )
+        return None
+
+    def _add(self, t: Transfer, debit_id, credit_id, amount, code, journal_id, expires_at) -> TransferRecord:
+        record = TransferRecord(
+            id=t.id,
+            debit_account_id=debit_id,
+            credit_account_id=credit_id,
+            amount=amount,
+            code=code,
+            pending_id=t.pending_id,
+            pending=t.pending,
+            post_pending=t.post_pending,
+            void_pending=t.void_pending,
+            expiry=self.expiry,
+            linked=t.linked,
+            timeout_s=t.timeout_s,
+            expires_at=expires_at,
+            journal_id=journal_id,
+            reference=t.reference,
+            user_data=t.user_data,
+            created_at=self.now,
+        )
+        self.state.records[t.id] = record
+        self.state.new.append(record)
+        return record
+
+    # -- writing
+
+    def write(self, results: list[TransferResult]) -> list[TransferResult]:
+        if not self.state.new:
+            return results
+        seqs = self._insert(self.state.new)
+        self._update_totals()
+        return [
+            replace(r, transfer=replace(r.transfer, seq=seqs[r.id])) if r.transfer and r.transfer.seq is None else r
+            for r in results
+        ]
+
+    def _insert(self, records) -> dict[str, int]:
+        rows = [{f.name: getattr(r, f.name) for f in fields(TransferRecord) if f.name != "seq"} for r in records]
+        statement = insert(TRANSFERS).returning(TRANSFERS.c.id, TRANSFERS.c.seq, sort_by_parameter_order=True)
+        try:
+            return {row.id: row.seq for row in self.session.execute(statement, rows)}
+        except IntegrityError as exc:
+            if "ledger_transfers_pkey" in str(exc.orig):
+                raise IdempotencyConflict(
+                    "id_in_flight", "another transaction wrote a transfer with this id at the same time; retry"
+                ) from exc
+            raise
+
+    def _update_totals(self):
+        moved = [(account_id, t) for account_id, t in self.state.totals.items() if t.now() != t.read]
+        if not moved:
+            return
+        deltas = {name: [] for name in ("ids", "dp", "dq", "cp", "cq")}
+        for account_id, totals in moved:
+            deltas["ids"].append(account_id)
+            for name, now, read in zip(("dp", "dq", "cp", "cq"), totals.now(), totals.read, strict=True):
+                deltas[name].append(now - read)
+        self.session.execute(_MOVE_TOTALS, {**deltas, "now": self.now})
+        for _, totals in moved:
+            totals.read = totals.now()
+
+
+# One UPDATE for every account the batch moved (deltas, so a forgotten lock could not lose an update).
+_MOVE_TOTALS = text(
+    "UPDATE ledger_accounts AS a SET debits_posted = a.debits_posted + m.dp, "
+    "debits_pending = a.debits_pending + m.dq, credits_posted = a.credits_posted + m.cp, "
+    "credits_pending = a.credits_pending + m.cq, updated_at = :now "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:dp AS bigint[]), CAST(:dq AS bigint[]), "
+    "CAST(:cp AS bigint[]), CAST(:cq AS bigint[])) AS m(id, dp, dq, cp, cq) WHERE a.id = m.id"
+)
+
+# ---------------------------------------------------------------- pure checks
+
+
+def _resolution_name(post_pending: bool, expiry: bool) -> str:
+    return "posted" if post_pending else ("expired" if expiry else "voided")
+
+
+def _chains(transfers: Sequence[Transfer]) -> list[list[tuple[int, Transfer]]]:
+    """Split the batch into linked chains (a transfer without `linked` closes its chain)."""
+    chains, current = [], []
+    for index, transfer in enumerate(transfers):
+        current.append((index, transfer))
+        if not transfer.linked:
+            chains.append(current)
+            current = []
+    if current:
+        chains.append(current)  # left open: _chain_failure reports it
+    return chains
+
+
+def _chain_failure(chain, outcomes) -> tuple[int, MoneyError] | None:
+    """(position, error) of what makes the chain fail, or None."""
+    for position, outcome in enumerate(outcomes):
+        if isinstance(outcome, MoneyError):
+            return position, outcome
+    if chain[-1][1].linked:
+        return len(chain) - 1, TransferInvalid(
+            "linked_event_chain_open", "the last transfer of the batch must not be linked", field="linked"
+        )
+    replayed = [outcome[0] == "exists" for outcome in outcomes]
+    if any(replayed) and not all(replayed):
+        position = replayed.index(True)
+        return position, IdempotencyConflict(
+            "exists_with_different_chain", "this id was written in another linked chain", field="id"
+        )
+    return None
+
+
+def _failed_chain(chain, failure) -> list[TransferResult]:
+    position, error = failure
+    results = []
+    for offset, (index, transfer) in enumerate(chain):
+        if offset == position:
+            results.append(TransferResult(index, transfer.id, error.code, error=error))
+        else:
+            other = LinkedEventFailed("linked_event_failed", "another transfer of the linked chain failed", field="id")
+            results.append(TransferResult(index, transfer.id, other.code, error=other))
+    return results
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _shape_error(t: Transfer, expiry: bool) -> MoneyError | None:
+    if not isinstance(t.id, str) or not t.id or len(t.id) > MAX_ID_LENGTH + len(EXPIRY_PREFIX):
+        return TransferInvalid("id_invalid", f"id must be a string of 1-{MAX_ID_LENGTH} characters", field="id")
+    if t.id.startswith(SYSTEM_PREFIX) != expiry or (not expiry and len(t.id) > MAX_ID_LENGTH):
+        return TransferInvalid("id_invalid", f"id must be 1-{MAX_ID_LENGTH} characters, not sys:…", field="id")
+    if t.pending + t.post_pending + t.void_pending > 1:
+        return TransferInvalid(
+            "flags_are_mutually_exclusive", "pending, post and void exclude each other", field="flags"
+        )
+    if t.reference is not None and (not isinstance(t.reference, str) or len(t.reference) > 200):
+        return TransferInvalid("reference_invalid", "reference must be a string of at most 200", field="reference")
+    if t.user_data is not None and not isinstance(t.user_data, dict):
+        return TransferInvalid("user_data_invalid", "user_data must be an object", field="user_data")
+    if t.code is not None and (not isinstance(t.code, str) or not 1 <= len(t.code) <= 32):
+        return TransferInvalid("code_invalid", "code must be a string of 1-32 characters", field="code")
+    if t.amount is not None and (not _is_int(t.amount) or t.amount <= 0):
+        return TransferInvalid("amount_must_be_positive", "amount must be a positive integer of fen", field="amount")
+    if t.post_pending or t.void_pending:
+        return _resolution_shape_error(t)
+    return _movement_shape_error(t)
+
+
+def _resolution_shape_error(t: Transfer) -> MoneyError | None:
+    if not isinstance(t.pending_id, str) or not t.pending_id:
+        return TransferInvalid("pending_id_must_not_be_zero", "post and void name a pending_id", field="pending_id")
+    if t.pending_id == t.id:
+        return TransferInvalid("pending_id_must_be_different", "pending_id must differ from id", field="pending_id")
+    if t.timeout_s:
+        return TransferInvalid(
+            "timeout_reserved_for_pending_transfer", "only a pending transfer has a timeout", field="timeout_s"
+        )
+    return None
+
+
+def _movement_shape_error(t: Transfer) -> MoneyError | None:
+    if t.pending_id is not None:
+        return TransferInvalid("pending_id_must_be_zero", "only post and void name a pending_id", field="pending_id")
+    if not _is_int(t.timeout_s) or t.timeout_s < 0 or (t.timeout_s and not t.pending):
+        return TransferInvalid(
+            "timeout_reserved_for_pending_transfer",
+            "timeout_s is a non-negative integer, for pending only",
+            field="timeout_s",
+        )
+    for name in ("debit_account_id", "credit_account_id"):
+        if not _is_int(getattr(t, name)) or getattr(t, name) <= 0:
+            return TransferInvalid(f"{name}_must_not_be_zero", f"{name} is required", field=name)
+    if t.debit_account_id == t.credit_account_id:
+        return TransferInvalid(
+            "accounts_must_be_different", "debit and credit accounts must differ", field="credit_account_id"
+        )
+    if t.amount is None:
+        return TransferInvalid("amount_must_be_positive", "amount must be a positive integer of fen", field="amount")
+    if t.code is None:
+        return TransferInvalid("code_must_not_be_zero", "code is required", field="code")
+    return None
+
+
+def _funds_error(t: Transfer, debit: _Totals, credit: _Totals) -> MoneyError | None:
+    if debit.debits_must_not_exceed_credits:
+        room = debit.credits_posted - debit.debits_posted - debit.debits_pending
+        if t.amount > room:
+            return InsufficientFunds(
+                "exceeds_credits",
+                f"the debit account has {room} fen available, {t.amount - room} fen short",
+                field="amount",
+                account_id=t.debit_account_id,
+                available_fen=room,
+                shortfall_fen=t.amount - room,
+            )
+    if credit.credits_must_not_exceed_debits:
+        room = credit.debits_posted - credit.credits_posted - credit.credits_pending
+        if t.amount > room:
+            return InsufficientFunds(
+                "exceeds_debits",
+                f"the credit account can take {room} fen, {t.amount - room} fen too many",
+                field="amount",
+                account_id=t.credit_account_id,
+                available_fen=room,
+                shortfall_fen=t.amount - room,
+            )
+    return None
+
+
+def _pending_mismatch(t: Transfer, pending: TransferRecord) -> MoneyError | None:
+    for name in ("debit_account_id", "credit_account_id", "code"):
+        given = getattr(t, name)
+        if given is not None and given != getattr(pending, name):
+            return TransferInvalid(
+                f"pending_transfer_has_different_{name}", f"{name} differs from the pending", field=name
+            )
+    if t.amount is not None and t.amount > pending.amount:
+        return TransferInvalid(
+            "exceeds_pending_transfer_amount", f"at most {pending.amount} fen can be posted", field="amount"
+        )
+    if t.void_pending and t.amount is not None and t.amount != pending.amount:
+        return TransferInvalid(
+            "pending_transfer_has_different_amount", "a void releases the whole pending amount", field="amount"
+        )
+    return None
+
+
+# The order TigerBeetle reports differences in: flags, pending id, timeout, accounts, amount, data, code.
+_COMPARED = (
+    ("flags", lambda t: (t.pending, t.post_pending, t.void_pending, t.linked)),
+    ("pending_id", lambda t: t.pending_id),
+    ("timeout", lambda t: t.timeout_s),
+    ("debit_account_id", lambda t: t.debit_account_id),
+    ("credit_account_id", lambda t: t.credit_account_id),
+    ("amount", lambda t: t.amount),
+    ("reference", lambda t: t.reference),
+    ("user_data", lambda t: t.user_data),
+    ("code", lambda t: t.code),
+)
+_DEFAULTED = {"debit_account_id", "credit_account_id", "amount", "code"}  # post/void may leave them out
+
+
+def _compare(t: Transfer, stored: TransferRecord) -> MoneyError | None:
+    """None when the replay asks for what was stored; else exists_with_different_<field>."""
+    resolving = t.post_pending or t.void_pending
+    for name, value in _COMPARED:
+        given = value(t)
+        if resolving and name in _DEFAULTED and given is None:
+            continue
+        if given != value(stored):
+            return IdempotencyConflict(
+                f"exists_with_different_{name}", f"transfer {t.id} exists with another {name}", field=name
+            )
+    return None
