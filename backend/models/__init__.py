@@ -15,6 +15,15 @@ from backend.models.orders import (
 )
 from backend.models.places import Region, Site
 from backend.models.planning import PlanRoute, PlanStop, PlanUnassigned, RoutePlan
+from backend.models.records import (
+    DailyWorkRecord,
+    RecordConfirmation,
+    Team,
+    TeamChangeRequest,
+    TeamMembership,
+    WorkDayClose,
+    WorkItem,
+)
 from backend.models.tracking import DispatcherRegion, LocationConsent, TechnicianEvent, TrackPoint
 from backend.models.workforce import (
     AgreementSignature,
@@ -34,6 +43,7 @@ __all__ = [
     "AgreementTemplate",
     "ApiKey",
     "Certification",
+    "DailyWorkRecord",
     "DispatcherRegion",
     "IdempotencyKey",
     "LedgerAccount",
@@ -49,12 +59,16 @@ __all__ = [
     "PlanStop",
     "PlanUnassigned",
     "RateCard",
+    "RecordConfirmation",
     "Region",
     "Role",
     "RoleChangeRequest",
     "RoutePlan",
     "Site",
     "Skill",
+    "Team",
+    "TeamChangeRequest",
+    "TeamMembership",
     "Technician",
     "TechnicianEvent",
     "TechnicianProfile",
@@ -64,5 +78,7 @@ __all__ = [
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkDayClose",
+    "WorkItem",
     "WorkforceAudit",
 ]
