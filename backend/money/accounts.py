@@ -17,7 +17,7 @@ and pending debits may never exceed its posted credits (pending credits are not 
 | iit_payable | platform | credit | debits <= credits | IIT owed to the tax authority |
 | insurance_payable | platform | credit | debits <= credits | accident-insurance premiums owed to insurers |
 | payout_clearing | platform | credit | debits <= credits | payouts sent to providers, not yet settled |
-| credit_line | organization | credit | debits <= credits | the unused part of the credit limit the platform grants a client |
+| credit_line | organization | credit | debits <= credits | the unused part of the credit limit granted |
 | credit_extended | platform | debit | none | credit limits granted to clients (memo of the credit lines' source) |
 """
 

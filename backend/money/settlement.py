@@ -12,7 +12,7 @@ posts nothing twice:
 | reservation | funds -> reserved, pending (credit_line -> funds first when short) | `res:<order>:<version>` |
 | release | void of the pending reservation | `res:<order>:<version>:void` |
 | record | one linked chain: voids of its orders' reservations; funds -> payable (pay), fee_revenue (fee), |
-|  | leaders' payables (shares), insurance_payable (premium); payable -> iit_payable (tax) | `rec:<record>:<version>:<leg>` |
+|  | leaders' payables (shares), insurance_payable (premium); payable -> iit_payable (tax) | `rec:<rec>:<v>:<leg>` |
 
 A client may spend its funds plus the unused part of its credit limit: when its funds fall short,
 the missing amount is drawn from its credit line in the same linked chain; a later top-up repays
