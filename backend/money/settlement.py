@@ -433,8 +433,8 @@ def _post(record, now) -> RecordPosting:
     _step("locked")
     withholdings = _withhold(record, now)
     _step("taxed")
-    legs, drawn = _record_legs(record, funds, line, reservations, withholdings)
     try:
+        legs, drawn = _record_legs(record, funds, line, reservations, withholdings)
         transfers = ledger.apply_transfers(db.session, legs, now=now)
     except InsufficientFunds as exc:
         raise _unfunded(record, exc) from exc
