@@ -136,7 +136,9 @@ def _worked(org: Organization, days: set[date]) -> set[tuple[int, date]]:
             OrderEvent.created_at < end,
         )
         technicians = db.session.scalars(
-            select(Order.technician_id.distinct()).where(
+            select(Order.technician_id)
+            .distinct()
+            .where(
                 Order.org_id == org.id,
                 Order.technician_id.is_not(None),
                 or_(
