@@ -24,6 +24,7 @@ from backend.models.records import (
     WorkDayClose,
     WorkItem,
 )
+from backend.models.settlement import CreditLimit, OrderReservation, RecordPosting, TaxWithholding, TaxYear
 from backend.models.tracking import DispatcherRegion, LocationConsent, TechnicianEvent, TrackPoint
 from backend.models.workforce import (
     AgreementSignature,
@@ -43,6 +44,7 @@ __all__ = [
     "AgreementTemplate",
     "ApiKey",
     "Certification",
+    "CreditLimit",
     "DailyWorkRecord",
     "DispatcherRegion",
     "IdempotencyKey",
@@ -53,6 +55,7 @@ __all__ = [
     "Order",
     "OrderEvent",
     "OrderOffer",
+    "OrderReservation",
     "OrderSkill",
     "Organization",
     "PlanRoute",
@@ -60,12 +63,15 @@ __all__ = [
     "PlanUnassigned",
     "RateCard",
     "RecordConfirmation",
+    "RecordPosting",
     "Region",
     "Role",
     "RoleChangeRequest",
     "RoutePlan",
     "Site",
     "Skill",
+    "TaxWithholding",
+    "TaxYear",
     "Team",
     "TeamChangeRequest",
     "TeamMembership",

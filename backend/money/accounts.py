@@ -17,6 +17,8 @@ and pending debits may never exceed its posted credits (pending credits are not 
 | iit_payable | platform | credit | debits <= credits | IIT owed to the tax authority |
 | insurance_payable | platform | credit | debits <= credits | accident-insurance premiums owed to insurers |
 | payout_clearing | platform | credit | debits <= credits | payouts sent to providers, not yet settled |
+| credit_line | organization | credit | debits <= credits | the unused part of the credit limit granted |
+| credit_extended | platform | debit | none | credit limits granted to clients (memo of the credit lines' source) |
 """
 
 from dataclasses import dataclass
@@ -42,6 +44,8 @@ class Kind(StrEnum):
     IIT_PAYABLE = "iit_payable"
     INSURANCE_PAYABLE = "insurance_payable"
     PAYOUT_CLEARING = "payout_clearing"
+    CREDIT_LINE = "credit_line"
+    CREDIT_EXTENDED = "credit_extended"
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,10 @@ CHART: dict[Kind, KindRule] = {
     Kind.IIT_PAYABLE: _liability(Owner.PLATFORM),
     Kind.INSURANCE_PAYABLE: _liability(Owner.PLATFORM),
     Kind.PAYOUT_CLEARING: _liability(Owner.PLATFORM),
+    Kind.CREDIT_LINE: _liability(Owner.ORGANIZATION),
+    Kind.CREDIT_EXTENDED: KindRule(
+        Owner.PLATFORM, credit_normal=False, debits_must_not_exceed_credits=False, credits_must_not_exceed_debits=False
+    ),
 }
 
 KINDS = tuple(kind.value for kind in Kind)
