@@ -21,6 +21,7 @@ API_ROUTES = (
     "backend.orders.routes",
     "backend.webhooks.routes",
     "backend.money.routes",
+    "backend.money.record_routes",
 )
 CONSOLE_ROUTES = (
     "backend.workforce.console_routes",
@@ -28,6 +29,7 @@ CONSOLE_ROUTES = (
     "backend.planning.console_routes",
     "backend.tracking.console_routes",
     "backend.money.console_routes",
+    "backend.money.record_console_routes",
 )
 
 

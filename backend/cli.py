@@ -4,6 +4,7 @@ import click
 from flask import current_app
 
 from backend.jobs import QUEUES
+from backend.money.cli import money
 
 
 def init_app(app):
@@ -13,6 +14,7 @@ def init_app(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(tracking_writer)
     app.cli.add_command(simulate)
+    app.cli.add_command(money)
 
 
 @click.command()

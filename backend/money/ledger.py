@@ -29,12 +29,13 @@ the caller owns the transaction. `create_transfers` answers per transfer, as Tig
 """
 
 import copy
+import json
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, insert, select, text
+from sqlalchemy import exists, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -479,48 +480,78 @@ class _Batch:
     # -- writing
 
     def write(self, results: list[TransferResult]) -> list[TransferResult]:
+        """One statement writes the new transfers and moves the account totals."""
         if not self.state.new:
             return results
-        seqs = self._insert(self.state.new)
-        self._update_totals()
-        return [
-            replace(r, transfer=replace(r.transfer, seq=seqs[r.id])) if r.transfer and r.transfer.seq is None else r
-            for r in results
-        ]
-
-    def _insert(self, records) -> dict[str, int]:
-        rows = [{f.name: getattr(r, f.name) for f in fields(TransferRecord) if f.name != "seq"} for r in records]
-        statement = insert(TRANSFERS).returning(TRANSFERS.c.id, TRANSFERS.c.seq, sort_by_parameter_order=True)
+        params = _transfer_columns(self.state.new) | self._deltas() | {"now": self.now}
         try:
-            return {row.id: row.seq for row in self.session.execute(statement, rows)}
+            seqs = {row.id: row.seq for row in self.session.execute(_WRITE, params)}
         except IntegrityError as exc:
             if "ledger_transfers_pkey" in str(exc.orig):
                 raise IdempotencyConflict(
                     "id_in_flight", "another transaction wrote a transfer with this id at the same time; retry"
                 ) from exc
             raise
+        for totals in self.state.totals.values():
+            totals.read = totals.now()
+        return [
+            replace(r, transfer=replace(r.transfer, seq=seqs[r.id])) if r.transfer and r.transfer.seq is None else r
+            for r in results
+        ]
 
-    def _update_totals(self):
-        moved = [(account_id, t) for account_id, t in self.state.totals.items() if t.now() != t.read]
-        if not moved:
-            return
+    def _deltas(self) -> dict[str, list[int]]:
+        """Per moved account, how much each total moved (deltas: a forgotten lock could not lose an update)."""
         deltas = {name: [] for name in ("ids", "dp", "dq", "cp", "cq")}
-        for account_id, totals in moved:
+        for account_id, totals in self.state.totals.items():
+            if totals.now() == totals.read:
+                continue
             deltas["ids"].append(account_id)
             for name, now, read in zip(("dp", "dq", "cp", "cq"), totals.now(), totals.read, strict=True):
                 deltas[name].append(now - read)
-        self.session.execute(_MOVE_TOTALS, {**deltas, "now": self.now})
-        for _, totals in moved:
-            totals.read = totals.now()
+        return deltas
 
 
-# One UPDATE for every account the batch moved (deltas, so a forgotten lock could not lose an update).
-_MOVE_TOTALS = text(
-    "UPDATE ledger_accounts AS a SET debits_posted = a.debits_posted + m.dp, "
+_COLUMNS = (  # (column, SQL array type) in TransferRecord order, seq left to the database
+    ("id", "text"),
+    ("debit_account_id", "bigint"),
+    ("credit_account_id", "bigint"),
+    ("amount", "bigint"),
+    ("code", "text"),
+    ("pending_id", "text"),
+    ("pending", "boolean"),
+    ("post_pending", "boolean"),
+    ("void_pending", "boolean"),
+    ("expiry", "boolean"),
+    ("linked", "boolean"),
+    ("timeout_s", "integer"),
+    ("expires_at", "timestamptz"),
+    ("journal_id", "uuid"),
+    ("reference", "text"),
+    ("user_data", "jsonb"),
+    ("created_at", "timestamptz"),
+)
+
+
+def _transfer_columns(records: list[TransferRecord]) -> dict[str, list]:
+    columns = {f"t_{name}": [getattr(r, name) for r in records] for name, _ in _COLUMNS}
+    columns["t_journal_id"] = [str(j) for j in columns["t_journal_id"]]
+    columns["t_user_data"] = [None if d is None else json.dumps(d) for d in columns["t_user_data"]]
+    return columns
+
+
+# Account totals and transfers in one round trip: the UPDATE runs as a data-modifying CTE (always
+# executed in full), the new transfers are inserted in the order they were decided (seq follows it).
+_WRITE = text(
+    "WITH moved AS (UPDATE ledger_accounts AS a SET debits_posted = a.debits_posted + m.dp, "
     "debits_pending = a.debits_pending + m.dq, credits_posted = a.credits_posted + m.cp, "
     "credits_pending = a.credits_pending + m.cq, updated_at = :now "
     "FROM unnest(CAST(:ids AS bigint[]), CAST(:dp AS bigint[]), CAST(:dq AS bigint[]), "
-    "CAST(:cp AS bigint[]), CAST(:cq AS bigint[])) AS m(id, dp, dq, cp, cq) WHERE a.id = m.id"
+    "CAST(:cp AS bigint[]), CAST(:cq AS bigint[])) AS m(id, dp, dq, cp, cq) WHERE a.id = m.id RETURNING a.id) "
+    f"INSERT INTO ledger_transfers ({', '.join(name for name, _ in _COLUMNS)}) "
+    f"SELECT {', '.join(name for name, _ in _COLUMNS)} FROM unnest("
+    + ", ".join(f"CAST(:t_{name} AS {kind}[])" for name, kind in _COLUMNS)
+    + f") WITH ORDINALITY AS n({', '.join(name for name, _ in _COLUMNS)}, ord) "
+    "ORDER BY ord RETURNING id, seq"
 )
 
 # ---------------------------------------------------------------- pure checks

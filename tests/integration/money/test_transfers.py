@@ -214,3 +214,25 @@ def test_an_account_statement_lists_transfers_in_order(session, books):
     session.commit()
     assert [t.id for t in ledger.account_transfers(session, books.client)] == ["f1", "p1"]
     assert [t.id for t in ledger.account_transfers(session, books.payable)] == ["p1"]
+
+
+def test_reference_and_user_data_are_kept_and_compared_on_replay(session, books):
+    data = {"bank": "ICBC", "lines": [1, 2], "note": "季度预付"}
+    spec = Transfer("ref-1", books.bank, books.client, 500, "funding", reference="ICBC-778", user_data=data)
+    first = ledger.apply_transfers(session, [spec])[0]
+    session.commit()
+    assert (first.reference, first.user_data) == ("ICBC-778", data)
+    assert ledger.lookup_transfers(session, ["ref-1"])["ref-1"] == first
+    again = ledger.create_transfers(session, [spec])[0]
+    assert (again.result, again.transfer) == ("exists", first)
+    other = Transfer(**(spec.__dict__ | {"user_data": {"bank": "ABC"}}))
+    assert ledger.create_transfers(session, [other])[0].result == "exists_with_different_user_data"
+
+
+def test_a_batch_keeps_its_order_of_creation(session, books):
+    books.fund(books.client, 10_000, "f")
+    records = ledger.apply_transfers(
+        session, [Transfer(f"o{i}", books.client, books.payable, 10, "pay") for i in range(5)]
+    )
+    assert [r.seq for r in records] == sorted(r.seq for r in records)
+    assert len({r.seq for r in records}) == 5
