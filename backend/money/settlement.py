@@ -44,6 +44,8 @@ from backend.money.accounts import Kind, Owner
 from backend.money.errors import IdempotencyConflict, InsufficientFunds
 from backend.money.ledger import Transfer
 from backend.money.pay import charge_order, points_from_centi
+from backend.money.terms import MoneyTerms
+from backend.money.terms import money_terms as read_terms
 from backend.orders import points
 
 log = logging.getLogger(__name__)
@@ -273,12 +275,10 @@ def set_credit_limit(org_id: int, limit_fen: int, actor_user_id: int | None, not
 # ---------------------------------------------------------------- order reservations
 
 
-def money_terms(card) -> tuple[Decimal, int] | None:
-    """(fen_per_point, fee basis points) of a rate card, or None when it prices no money."""
-    terms = card.terms if card else {}
-    if terms.get("fen_per_point") in (None, ""):
-        return None
-    return Decimal(str(terms["fen_per_point"])), int(terms.get("fee_bps") or 0)
+def money_terms(card) -> MoneyTerms | None:
+    """The rate card's money terms (backend/money/terms.py), or None when it prices no money."""
+    found = read_terms(card.terms if card else None)
+    return found if found.fen_per_point is not None else None
 
 
 def estimate_order(order) -> tuple[int, dict] | None:
@@ -288,7 +288,7 @@ def estimate_order(order) -> tuple[int, dict] | None:
     priced = money_terms(card)
     if priced is None:
         return None
-    fen_per_point, fee_bps = priced
+    fen_per_point, fee_bps = priced.fen_per_point, priced.fee_bps
     region = db.session.get(Region, order.region_id) if order.region_id else None
     coefficient = Decimal(region.coefficient) if region else Decimal("1.000")
     standard = SimpleNamespace(
@@ -364,7 +364,7 @@ def adjust_order(order) -> OrderReservation | None:
     card_terms = money_terms(db.session.get(RateCard, order.rate_card_id)) if order.rate_card_id else None
     if row is None or row.state != "open" or card_terms is None or order.points_centi is None:
         return row
-    fen_per_point, fee_bps = card_terms
+    fen_per_point, fee_bps = card_terms.fen_per_point, card_terms.fee_bps
     charge = charge_order(points_from_centi(order.points_centi), fen_per_point, fee_bps)
     actual = charge.pay_fen + charge.fee_fen
     if actual == row.amount_fen:
