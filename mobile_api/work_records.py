@@ -57,9 +57,9 @@ def my_record(record_id):
 def confirm_mine(record_id):
     """I confirm this version (once); with the client's confirmation the platform finalizes it."""
     record = _mine(record_id)
-    confirmations.confirm(record, _me())
+    outcome = confirmations.confirm(record, _me())
     db.session.commit()
-    return confirmations.view(record)
+    return confirmations.view(record, outcome)
 
 
 @mobile.post("/work-records/<int:record_id>/dispute")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from backend import esign
 from backend.errors import Conflict, ValidationFailed, field_error
@@ -27,6 +27,7 @@ from backend.models import DailyWorkRecord, RecordConfirmation
 from backend.models.base import utcnow
 from backend.money import daily, records
 from backend.money.digest import canonical_json
+from backend.money.errors import MoneyError
 
 try:  # written by the money-flows work (issue 11); until it lands, finalizing moves no money
     from backend.money.settlement import post_record
@@ -49,14 +50,23 @@ class Decision:
 # --- deciding -------------------------------------------------------------------------------------
 
 
-def confirm(record: DailyWorkRecord, who: Decision, now: datetime | None = None) -> RecordConfirmation:
-    """The party confirms; once technician and client both have, the platform finalizes."""
+@dataclass(frozen=True)
+class Outcome:
+    """A decision, and why the record is not finalized yet when both sides have confirmed."""
+
+    confirmation: RecordConfirmation
+    finalization_refused: MoneyError | None = None
+
+
+def confirm(record: DailyWorkRecord, who: Decision, now: datetime | None = None) -> Outcome:
+    """The party confirms; once technician and client both have, the platform finalizes (if the
+    client's funds cannot pay the record, the confirmations stand and a job retries later)."""
+    now = now or utcnow()
     record = _lock(record)
     _require_open(record, who.party)
-    confirmation = _seal(record, who, "confirm", now or utcnow())
-    if _confirmed_parties(record.id) >= {"technician", "client"}:
-        finalize(record, now or utcnow())
-    return confirmation
+    confirmation = _seal(record, who, "confirm", now)
+    refused = try_finalize(record, now) if _confirmed_parties(record.id) >= {"technician", "client"} else None
+    return Outcome(confirmation, refused)
 
 
 def dispute(record: DailyWorkRecord, who: Decision, reason: str, order_ids, now=None) -> RecordConfirmation:
@@ -83,7 +93,44 @@ def finalize(record: DailyWorkRecord, now: datetime):
     record.state, record.finalized_at = "finalized", now
     db.session.flush()
     if post_record is not None:
-        post_record(record)
+        post_record(record, now=now)
+
+
+def try_finalize(record: DailyWorkRecord, now: datetime) -> MoneyError | None:
+    """Finalize in a savepoint; a refusal by the ledger (e.g. unfunded) leaves the record as it was."""
+    try:
+        with db.session.begin_nested():
+            finalize(record, now)
+    except MoneyError as refused:
+        return refused
+    return None
+
+
+def ready_to_finalize(limit: int = 500) -> list[int]:
+    """Ids of records both sides confirmed that are not final yet (their posting was refused)."""
+    confirmed = (
+        select(RecordConfirmation.record_id)
+        .where(RecordConfirmation.decision == "confirm", RecordConfirmation.party.in_(("technician", "client")))
+        .group_by(RecordConfirmation.record_id)
+        .having(func.count() == 2)
+    )
+    return list(
+        db.session.scalars(
+            select(DailyWorkRecord.id)
+            .where(DailyWorkRecord.state == "pending_confirmation", DailyWorkRecord.id.in_(confirmed))
+            .order_by(DailyWorkRecord.id)
+            .limit(limit)
+        )
+    )
+
+
+def retry_finalize(record_id: int, now: datetime | None = None) -> tuple[bool, MoneyError | None]:
+    """(finalized now?, the ledger's refusal if any) for a record both sides confirmed."""
+    record = _lock(db.session.get(DailyWorkRecord, record_id))
+    if record.state != "pending_confirmation" or _confirmed_parties(record.id) < {"technician", "client"}:
+        return False, None
+    refused = try_finalize(record, now or utcnow())
+    return refused is None, refused
 
 
 def confirm_overdue(now: datetime | None = None, limit: int = 500) -> list[int]:
@@ -105,7 +152,7 @@ def confirm_overdue(now: datetime | None = None, limit: int = 500) -> list[int]:
     )
 
 
-def confirm_by_window(record_id: int, now: datetime | None = None) -> RecordConfirmation | None:
+def confirm_by_window(record_id: int, now: datetime | None = None) -> Outcome | None:
     """Record the client's silence past its window as its confirmation (None if no longer due)."""
     record = db.session.get(DailyWorkRecord, record_id)
     now = now or utcnow()
@@ -273,8 +320,9 @@ def history(record: DailyWorkRecord) -> dict:
     return {"confirmations": confirmations, "superseded_by_id": newer}
 
 
-def view(record: DailyWorkRecord) -> dict:
-    """The record as RecordOut shows it: its columns, what the client pays, its confirmations and
-    the version that superseded it."""
+def view(record: DailyWorkRecord, outcome: Outcome | None = None) -> dict:
+    """The record as RecordOut shows it: its columns, what the client pays, its confirmations, the
+    version that superseded it, and why it is not final yet if the ledger refused to post it."""
     columns = {column.name: getattr(record, column.name) for column in DailyWorkRecord.__table__.columns}
-    return columns | {"client_total_fen": record.client_total_fen} | history(record)
+    refused = outcome.finalization_refused.problem() if outcome and outcome.finalization_refused else None
+    return columns | {"client_total_fen": record.client_total_fen, "finalization_refused": refused} | history(record)

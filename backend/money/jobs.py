@@ -9,7 +9,6 @@ from backend.extensions import db
 from backend.jobs import job
 from backend.models.base import utcnow
 from backend.money import confirmations, records
-from backend.money.errors import MoneyError
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +26,19 @@ def close_days(at: str | None = None) -> int:
 
 @job("default", timeout=600)
 def confirm_windows(at: str | None = None) -> int:
-    """Confirm for the client every record whose window passed in silence; returns how many."""
+    """Confirm for the client every record whose window passed in silence, and finalize the records
+    both sides confirmed whose posting was refused before (e.g. funds arrived since); returns how
+    many records moved on."""
     now = datetime.fromisoformat(at) if at else utcnow()
     done = 0
     for record_id in confirmations.confirm_overdue(now):
-        try:
-            done += confirmations.confirm_by_window(record_id, now) is not None
-            db.session.commit()
-        except MoneyError as error:  # finalizing could not be funded: the record waits, the rest go on
-            db.session.rollback()
-            log.warning("work record %s not finalized: %s", record_id, error.detail)
+        outcome = confirmations.confirm_by_window(record_id, now)
+        done += outcome is not None
+        db.session.commit()
+    for record_id in confirmations.ready_to_finalize():
+        finalized, refused = confirmations.retry_finalize(record_id, now)
+        db.session.commit()
+        done += finalized
+        if refused is not None:
+            log.info("work record %s still not finalized: %s", record_id, refused.detail)
     return done

@@ -89,9 +89,9 @@ def get_record(record_id):
 def confirm_record(record_id):
     """The client confirms this version (once); with the technician's confirmation it is finalized."""
     record = _record(record_id)
-    confirmations.confirm(record, _client())
+    outcome = confirmations.confirm(record, _client())
     db.session.commit()
-    return confirmations.view(record)
+    return confirmations.view(record, outcome)
 
 
 @api.post("/work-records/<int:record_id>/dispute")

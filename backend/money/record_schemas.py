@@ -67,6 +67,10 @@ class RecordOut(RecordSummaryOut):
     adjustment = fields.Dict(allow_none=True)
     confirmations = fields.List(fields.Nested(ConfirmationOut))
     superseded_by_id = fields.Integer(allow_none=True)
+    finalization_refused = fields.Dict(
+        allow_none=True,
+        metadata={"description": "both sides confirmed but the ledger refused to post (e.g. unfunded): the problem"},
+    )
 
 
 class RecordPage(Page):

@@ -87,6 +87,14 @@ class World:
             db.session.commit()
             return order.id
 
+    def fund(self, amount_fen, reference="bank-1"):
+        """A bank transfer received for the client (what finalization pays from)."""
+        from backend.money import settlement
+
+        with self.app.app_context():
+            settlement.record_funding(self.org, amount_fen, reference)
+            db.session.commit()
+
     def team(self, leader_id, member_ids):
         with self.app.app_context():
             team = Team(leader_id=leader_id)

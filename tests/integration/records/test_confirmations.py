@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from backend import esign
 from backend.extensions import db
 from backend.models import DailyWorkRecord, RecordConfirmation
+from backend.models.settlement import RecordPosting
 from backend.money import confirmations, daily, jobs, records
 from tests.integration.records.conftest import utc
 
@@ -17,8 +18,8 @@ AFTER_CLOSE = utc(2026, 12, 1, 16, 0)
 
 
 @pytest.fixture
-def day(app, world):
-    """A closed day: the technician's record with two orders."""
+def closed(app, world):
+    """A closed day: the technician's record with two orders (the client has no funds yet)."""
     world.first = world.verified_order(world.tech, utc(2026, 12, 1, 2, 0), points_centi=2000)
     world.second = world.verified_order(world.tech, utc(2026, 12, 1, 3, 0), points_centi=1000)
     with app.app_context():
@@ -28,6 +29,13 @@ def day(app, world):
     world.app_headers = world.factory.technician_headers(world.tech)
     world.admin = world.factory.as_role("platform_admin")
     return world
+
+
+@pytest.fixture
+def day(closed):
+    """The closed day of a funded client."""
+    closed.fund(1_000_000)
+    return closed
 
 
 def stored(app, record_id):
@@ -191,3 +199,23 @@ def test_only_platform_admins_see_the_dispute_queue(client, day):
     dispatcher = day.factory.as_role("dispatcher")
     assert client.get("/api/console/v1/work-records?state=disputed", headers=dispatcher).status_code == 403
     assert client.get("/api/console/v1/work-records?state=disputed", headers=day.client).status_code == 403
+
+
+def test_an_unfunded_client_leaves_the_record_confirmed_but_not_final_until_funds_arrive(app, client, closed):
+    day = closed
+    client.post(f"/api/mobile/v1/work-records/{day.record}/confirm", headers=day.app_headers)
+    answer = client.post(f"/api/v1/work-records/{day.record}/confirm", headers=day.client)
+    assert answer.status_code == 200
+    assert answer.json["state"] == "pending_confirmation"
+    refused = answer.json["finalization_refused"]
+    assert refused["shortfall_fen"] == answer.json["client_total_fen"]  # no funds at all
+    assert [c["party"] for c in answer.json["confirmations"]] == ["technician", "client"]
+
+    with app.app_context():
+        assert jobs.confirm_windows(AFTER_CLOSE.isoformat()) == 0  # still unfunded: nothing moves
+    day.fund(1_000_000)
+    with app.app_context():
+        assert jobs.confirm_windows(AFTER_CLOSE.isoformat()) == 1
+        assert db.session.get(RecordPosting, day.record) is not None
+    record, sealed = stored(app, day.record)
+    assert record.state == "finalized" and [c.party for c in sealed] == ["technician", "client", "platform"]
