@@ -45,10 +45,11 @@ def scheduler():
 @click.option("--sites", default=300, show_default=True, help="how many sites to place")
 def seed_demo(sites):
     """Build the demo city (idempotent: a second run changes nothing)."""
-    from backend.seed import demo_city, demo_technicians
+    from backend.seed import demo_city, demo_money, demo_technicians
 
     demo_city.seed(site_count=sites)
     demo_technicians.seed()
+    demo_money.seed()
 
 
 @click.command("create-admin")

@@ -354,7 +354,7 @@ class _Batch:
         return results
 
     def _chain(self, chain: list[tuple[int, Transfer]]) -> list[TransferResult]:
-        saved = copy.deepcopy((self.state.totals, self.state.resolutions)) if len(chain) > 1 else None
+        saved = self._save(chain) if len(chain) > 1 else None
         saved_new = len(self.state.new)
         journal_id = uuid.uuid4()
         outcomes = [self._one(t, journal_id) for _, t in chain]
@@ -366,12 +366,31 @@ class _Batch:
         self._undo(saved, saved_new)
         return _failed_chain(chain, failure)
 
+    def _save(self, chain) -> tuple[dict, dict]:
+        """What a failed chain must put back: the totals of the accounts it can touch and the
+        resolutions of the pending transfers it names (not the whole batch's: a batch of many
+        chains would copy everything once per chain)."""
+        pending_ids = {t.pending_id for _, t in chain if isinstance(t.pending_id, str)}
+        account_ids = {a for _, t in chain for a in (t.debit_account_id, t.credit_account_id)}
+        for pending_id in pending_ids:
+            pending = self.state.records.get(pending_id)
+            if pending is not None:
+                account_ids |= {pending.debit_account_id, pending.credit_account_id}
+        totals = {a: copy.copy(self.state.totals[a]) for a in account_ids if _is_int(a) and a in self.state.totals}
+        return totals, {pending_id: self.state.resolutions.get(pending_id) for pending_id in pending_ids}
+
     def _undo(self, saved, saved_new):
         for record in self.state.new[saved_new:]:
             del self.state.records[record.id]
         del self.state.new[saved_new:]
         if saved is not None:
-            self.state.totals, self.state.resolutions = saved
+            totals, resolutions = saved
+            self.state.totals.update(totals)
+            for pending_id, resolution in resolutions.items():
+                if resolution is None:
+                    self.state.resolutions.pop(pending_id, None)
+                else:
+                    self.state.resolutions[pending_id] = resolution
 
     def _one(self, transfer: Transfer, journal_id) -> tuple[str, TransferRecord | None] | MoneyError:
         """("ok" | "exists", record), or the error."""

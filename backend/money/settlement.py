@@ -31,7 +31,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backend.errors import NotFound, ValidationFailed, field_error
@@ -687,23 +687,11 @@ def _save_postings(plans: list[_Plan], transfers, now: datetime):
     for t in transfers:
         journals.setdefault(t.reference, t.journal_id)
     last_state = {w.technician_id: w.result.state for plan in plans for w in plan.withheld}
-    db.session.execute(
-        update(TaxYear),
-        [
-            dict(
-                technician_id=t,
-                year=s.year,
-                income_fen=s.income_fen,
-                months_paid=s.months_paid,
-                first_month=s.first_month,
-                last_month=s.last_month,
-                other_deductions_fen=s.other_deductions_fen,
-                withheld_fen=s.withheld_fen,
-                updated_at=now,
-            )
-            for t, s in last_state.items()
-        ],
-    )
+    if last_state:
+        columns = ("income_fen", "months_paid", "first_month", "last_month", "other_deductions_fen", "withheld_fen")
+        values = {c: [getattr(state, c) for state in last_state.values()] for c in columns}
+        year = next(iter(last_state.values())).year
+        db.session.execute(_SET_TAX_YEARS, {"ids": list(last_state), "year": year, "now": now, **values})
     withholdings = [
         dict(
             record_id=plan.record.id,
@@ -722,12 +710,27 @@ def _save_postings(plans: list[_Plan], transfers, now: datetime):
     ]
     if withholdings:
         db.session.execute(insert(TaxWithholding), withholdings)
-    released = [
-        dict(order_id=r.order_id, state="released", updated_at=now) for plan in plans for r in plan.reservations
-    ]
+    released = [r.order_id for plan in plans for r in plan.reservations]
     if released:
-        db.session.execute(update(OrderReservation), released)
+        db.session.execute(_RELEASE, {"ids": released, "now": now})
     db.session.execute(insert(RecordPosting), [_posting_row(plan, journals, now) for plan in plans])
+
+
+# One statement each for every technician's tax figures and every released reservation of a batch.
+_SET_TAX_YEARS = text(
+    "UPDATE tax_years AS t SET income_fen = v.income_fen, months_paid = v.months_paid, "
+    "first_month = v.first_month, last_month = v.last_month, other_deductions_fen = v.other_deductions_fen, "
+    "withheld_fen = v.withheld_fen, updated_at = :now "
+    "FROM unnest(CAST(:ids AS int[]), CAST(:income_fen AS bigint[]), CAST(:months_paid AS int[]), "
+    "CAST(:first_month AS int[]), CAST(:last_month AS int[]), CAST(:other_deductions_fen AS bigint[]), "
+    "CAST(:withheld_fen AS bigint[])) "
+    "AS v(technician_id, income_fen, months_paid, first_month, last_month, other_deductions_fen, withheld_fen) "
+    "WHERE t.technician_id = v.technician_id AND t.year = :year"
+)
+_RELEASE = text(
+    "UPDATE order_reservations SET state = 'released', updated_at = :now "
+    "WHERE order_id = ANY(CAST(:ids AS int[])) AND state = 'open'"
+)
 
 
 def _posting_row(plan: _Plan, journals, now) -> dict:
