@@ -32,7 +32,7 @@ import copy
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import exists, select, text
@@ -45,75 +45,45 @@ from backend.money.accounts import CHART, CURRENCY, PLATFORM_OWNER_ID, Kind, Own
 from backend.money.errors import (
     AccountInvalid,
     IdempotencyConflict,
-    InsufficientFunds,
     LinkedEventFailed,
     MoneyError,
     PendingTransferClosed,
     TransferInvalid,
 )
+from backend.money.transfers import (
+    EXPIRY_PREFIX,
+    Totals,
+    Transfer,
+    TransferRecord,
+    TransferResult,
+    chain_failure,
+    chains,
+    compare,
+    failed_chain,
+    funds_error,
+    pending_mismatch,
+    resolution_name,
+    shape_error,
+)
+
+__all__ = [
+    "Account",
+    "Transfer",
+    "TransferRecord",
+    "TransferResult",
+    "account_transfers",
+    "apply_transfers",
+    "create_transfers",
+    "expire_pending_transfers",
+    "get_account",
+    "get_accounts",
+    "lookup_transfers",
+    "open_account",
+    "platform_account",
+]
 
 ACCOUNTS = LedgerAccount.__table__
 TRANSFERS = LedgerTransfer.__table__
-MAX_ID_LENGTH = 128
-SYSTEM_PREFIX = "sys:"
-EXPIRY_PREFIX = "sys:expiry:"
-
-
-@dataclass(frozen=True)
-class Transfer:
-    """What a caller asks for. Post and void may leave accounts, amount and code empty: they
-    default to the pending transfer's (amount: the whole pending amount)."""
-
-    id: str
-    debit_account_id: int | None = None
-    credit_account_id: int | None = None
-    amount: int | None = None
-    code: str | None = None
-    pending_id: str | None = None
-    pending: bool = False
-    post_pending: bool = False
-    void_pending: bool = False
-    linked: bool = False
-    timeout_s: int = 0
-    reference: str | None = None
-    user_data: dict | None = None
-
-
-@dataclass(frozen=True)
-class TransferRecord:
-    """A transfer as stored."""
-
-    id: str
-    debit_account_id: int
-    credit_account_id: int
-    amount: int
-    code: str
-    pending_id: str | None
-    pending: bool
-    post_pending: bool
-    void_pending: bool
-    expiry: bool
-    linked: bool
-    timeout_s: int
-    expires_at: datetime | None
-    journal_id: uuid.UUID
-    reference: str | None
-    user_data: dict | None
-    created_at: datetime
-    seq: int | None = None  # order of creation, given by the database
-
-
-@dataclass(frozen=True)
-class TransferResult:
-    index: int
-    id: str
-    result: str  # "ok", "exists", or the error's code
-    transfer: TransferRecord | None = None
-    error: MoneyError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 @dataclass(frozen=True)
@@ -234,13 +204,17 @@ def apply_transfers(
     return [r.transfer for r in batch.write(results)]
 
 
-def expire_pending_transfers(session: Session, *, now: datetime | None = None, limit: int = 500):
-    """Void pending transfers whose timeout has passed (for a scheduled job); their expiry records."""
+def expire_pending_transfers(
+    session: Session, *, now: datetime | None = None, limit: int = 500, lookback: timedelta = timedelta(days=30)
+):
+    """Void pending transfers whose timeout has passed (for a scheduled job); their expiry records.
+    Only time-outs within `lookback` are looked at, so the scan does not grow with history (the
+    job runs far more often than that)."""
     now = now or datetime.now(UTC)
     pending, resolution = TRANSFERS.alias("p"), TRANSFERS.alias("r")
     due = session.scalars(
         select(pending.c.id)
-        .where(pending.c.expires_at <= now)
+        .where(pending.c.expires_at <= now, pending.c.expires_at > now - lookback)
         .where(~exists().where(resolution.c.pending_id == pending.c.id))
         .order_by(pending.c.expires_at)
         .limit(limit)
@@ -276,27 +250,10 @@ def _record(row) -> TransferRecord:
 
 
 @dataclass
-class _Totals:
-    """A locked account's totals as they stand in this batch, and as they were read."""
-
-    currency: str
-    debits_must_not_exceed_credits: bool
-    credits_must_not_exceed_debits: bool
-    debits_posted: int
-    debits_pending: int
-    credits_posted: int
-    credits_pending: int
-    read: tuple[int, int, int, int] = field(default=(0, 0, 0, 0))
-
-    def now(self) -> tuple[int, int, int, int]:
-        return (self.debits_posted, self.debits_pending, self.credits_posted, self.credits_pending)
-
-
-@dataclass
 class _State:
     """What the batch has done so far (undone when a linked chain fails)."""
 
-    totals: dict[int, _Totals]
+    totals: dict[int, Totals]
     records: dict[str, TransferRecord]  # stored and new, by id
     resolutions: dict[str, str]  # pending id -> posted / voided / expired
     new: list[TransferRecord]
@@ -309,7 +266,7 @@ class _Batch:
     # -- reading, under locks
 
     def _load(self) -> _State:
-        pending_ids = {t.pending_id for t in self.transfers if t.pending_id}
+        pending_ids = {t.pending_id for t in self.transfers if isinstance(t.pending_id, str) and t.pending_id}
         pendings = self._select_transfers(TRANSFERS.c.id.in_(pending_ids)) if pending_ids else []
         account_ids = {a for t in self.transfers for a in (t.debit_account_id, t.credit_account_id)}
         account_ids |= {a for p in pendings for a in (p.debit_account_id, p.credit_account_id)}
@@ -322,7 +279,7 @@ class _Batch:
     def _select_transfers(self, condition) -> list[TransferRecord]:
         return [_record(row) for row in self.session.execute(select(TRANSFERS).where(condition)).all()]
 
-    def _lock(self, account_ids) -> dict[int, _Totals]:
+    def _lock(self, account_ids) -> dict[int, Totals]:
         if not account_ids:
             return {}
         rows = self.session.execute(
@@ -331,7 +288,7 @@ class _Batch:
         totals = {}
         for row in rows:
             values = (row.debits_posted, row.debits_pending, row.credits_posted, row.credits_pending)
-            totals[row.id] = _Totals(
+            totals[row.id] = Totals(
                 row.currency, row.debits_must_not_exceed_credits, row.credits_must_not_exceed_debits, *values, values
             )
         return totals
@@ -342,14 +299,14 @@ class _Batch:
                 TRANSFERS.c.pending_id.in_(pending_ids)
             )
         ).all()
-        return {r.pending_id: _resolution_name(r.post_pending, r.expiry) for r in rows}
+        return {r.pending_id: resolution_name(r.post_pending, r.expiry) for r in rows}
 
     # -- deciding, in memory
 
     def run(self) -> list[TransferResult]:
         self.state = self._load()
         results = []
-        for chain in _chains(self.transfers):
+        for chain in chains(self.transfers):
             results += self._chain(chain)
         return results
 
@@ -358,13 +315,13 @@ class _Batch:
         saved_new = len(self.state.new)
         journal_id = uuid.uuid4()
         outcomes = [self._one(t, journal_id) for _, t in chain]
-        failure = _chain_failure(chain, outcomes)
+        failure = chain_failure(chain, outcomes)
         if failure is None:
             return [
                 TransferResult(i, t.id, outcome[0], outcome[1]) for (i, t), outcome in zip(chain, outcomes, strict=True)
             ]
         self._undo(saved, saved_new)
-        return _failed_chain(chain, failure)
+        return failed_chain(chain, failure)
 
     def _save(self, chain) -> tuple[dict, dict]:
         """What a failed chain must put back: the totals of the accounts it can touch and the
@@ -394,12 +351,12 @@ class _Batch:
 
     def _one(self, transfer: Transfer, journal_id) -> tuple[str, TransferRecord | None] | MoneyError:
         """("ok" | "exists", record), or the error."""
-        error = _shape_error(transfer, self.expiry)
+        error = shape_error(transfer, self.expiry)
         if error:
             return error
         stored = self.state.records.get(transfer.id)
         if stored is not None:
-            return _compare(transfer, stored) or ("exists", stored)
+            return compare(transfer, stored) or ("exists", stored)
         if transfer.post_pending or transfer.void_pending:
             return self._resolve(transfer, journal_id)
         return self._move(transfer, journal_id)
@@ -416,7 +373,7 @@ class _Batch:
                 "the accounts hold different currencies",
                 field="credit_account_id",
             )
-        error = _funds_error(t, debit, credit)
+        error = funds_error(t, debit, credit)
         if error:
             return error
         if t.pending:
@@ -449,7 +406,7 @@ class _Batch:
             return TransferInvalid("pending_transfer_not_found", "no such pending transfer", field="pending_id")
         if not pending.pending:
             return TransferInvalid("pending_transfer_not_pending", "that transfer is not pending", field="pending_id")
-        mismatch = _pending_mismatch(t, pending)
+        mismatch = pending_mismatch(t, pending)
         if mismatch:
             return mismatch
         resolution = self.state.resolutions.get(pending.id)
@@ -572,186 +529,3 @@ _WRITE = text(
     + f") WITH ORDINALITY AS n({', '.join(name for name, _ in _COLUMNS)}, ord) "
     "ORDER BY ord RETURNING id, seq"
 )
-
-# ---------------------------------------------------------------- pure checks
-
-
-def _resolution_name(post_pending: bool, expiry: bool) -> str:
-    return "posted" if post_pending else ("expired" if expiry else "voided")
-
-
-def _chains(transfers: Sequence[Transfer]) -> list[list[tuple[int, Transfer]]]:
-    """Split the batch into linked chains (a transfer without `linked` closes its chain)."""
-    chains, current = [], []
-    for index, transfer in enumerate(transfers):
-        current.append((index, transfer))
-        if not transfer.linked:
-            chains.append(current)
-            current = []
-    if current:
-        chains.append(current)  # left open: _chain_failure reports it
-    return chains
-
-
-def _chain_failure(chain, outcomes) -> tuple[int, MoneyError] | None:
-    """(position, error) of what makes the chain fail, or None."""
-    for position, outcome in enumerate(outcomes):
-        if isinstance(outcome, MoneyError):
-            return position, outcome
-    if chain[-1][1].linked:
-        return len(chain) - 1, TransferInvalid(
-            "linked_event_chain_open", "the last transfer of the batch must not be linked", field="linked"
-        )
-    replayed = [outcome[0] == "exists" for outcome in outcomes]
-    if any(replayed) and not all(replayed):
-        position = replayed.index(True)
-        return position, IdempotencyConflict(
-            "exists_with_different_chain", "this id was written in another linked chain", field="id"
-        )
-    return None
-
-
-def _failed_chain(chain, failure) -> list[TransferResult]:
-    position, error = failure
-    results = []
-    for offset, (index, transfer) in enumerate(chain):
-        if offset == position:
-            results.append(TransferResult(index, transfer.id, error.code, error=error))
-        else:
-            other = LinkedEventFailed("linked_event_failed", "another transfer of the linked chain failed", field="id")
-            results.append(TransferResult(index, transfer.id, other.code, error=other))
-    return results
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _shape_error(t: Transfer, expiry: bool) -> MoneyError | None:
-    if not isinstance(t.id, str) or not t.id or len(t.id) > MAX_ID_LENGTH + len(EXPIRY_PREFIX):
-        return TransferInvalid("id_invalid", f"id must be a string of 1-{MAX_ID_LENGTH} characters", field="id")
-    if t.id.startswith(SYSTEM_PREFIX) != expiry or (not expiry and len(t.id) > MAX_ID_LENGTH):
-        return TransferInvalid("id_invalid", f"id must be 1-{MAX_ID_LENGTH} characters, not sys:…", field="id")
-    if t.pending + t.post_pending + t.void_pending > 1:
-        return TransferInvalid(
-            "flags_are_mutually_exclusive", "pending, post and void exclude each other", field="flags"
-        )
-    if t.reference is not None and (not isinstance(t.reference, str) or len(t.reference) > 200):
-        return TransferInvalid("reference_invalid", "reference must be a string of at most 200", field="reference")
-    if t.user_data is not None and not isinstance(t.user_data, dict):
-        return TransferInvalid("user_data_invalid", "user_data must be an object", field="user_data")
-    if t.code is not None and (not isinstance(t.code, str) or not 1 <= len(t.code) <= 32):
-        return TransferInvalid("code_invalid", "code must be a string of 1-32 characters", field="code")
-    if t.amount is not None and (not _is_int(t.amount) or t.amount <= 0):
-        return TransferInvalid("amount_must_be_positive", "amount must be a positive integer of fen", field="amount")
-    if t.post_pending or t.void_pending:
-        return _resolution_shape_error(t)
-    return _movement_shape_error(t)
-
-
-def _resolution_shape_error(t: Transfer) -> MoneyError | None:
-    if not isinstance(t.pending_id, str) or not t.pending_id:
-        return TransferInvalid("pending_id_must_not_be_zero", "post and void name a pending_id", field="pending_id")
-    if t.pending_id == t.id:
-        return TransferInvalid("pending_id_must_be_different", "pending_id must differ from id", field="pending_id")
-    if t.timeout_s:
-        return TransferInvalid(
-            "timeout_reserved_for_pending_transfer", "only a pending transfer has a timeout", field="timeout_s"
-        )
-    return None
-
-
-def _movement_shape_error(t: Transfer) -> MoneyError | None:
-    if t.pending_id is not None:
-        return TransferInvalid("pending_id_must_be_zero", "only post and void name a pending_id", field="pending_id")
-    if not _is_int(t.timeout_s) or t.timeout_s < 0 or (t.timeout_s and not t.pending):
-        return TransferInvalid(
-            "timeout_reserved_for_pending_transfer",
-            "timeout_s is a non-negative integer, for pending only",
-            field="timeout_s",
-        )
-    for name in ("debit_account_id", "credit_account_id"):
-        if not _is_int(getattr(t, name)) or getattr(t, name) <= 0:
-            return TransferInvalid(f"{name}_must_not_be_zero", f"{name} is required", field=name)
-    if t.debit_account_id == t.credit_account_id:
-        return TransferInvalid(
-            "accounts_must_be_different", "debit and credit accounts must differ", field="credit_account_id"
-        )
-    if t.amount is None:
-        return TransferInvalid("amount_must_be_positive", "amount must be a positive integer of fen", field="amount")
-    if t.code is None:
-        return TransferInvalid("code_must_not_be_zero", "code is required", field="code")
-    return None
-
-
-def _funds_error(t: Transfer, debit: _Totals, credit: _Totals) -> MoneyError | None:
-    if debit.debits_must_not_exceed_credits:
-        room = debit.credits_posted - debit.debits_posted - debit.debits_pending
-        if t.amount > room:
-            return InsufficientFunds(
-                "exceeds_credits",
-                f"the debit account has {room} fen available, {t.amount - room} fen short",
-                field="amount",
-                account_id=t.debit_account_id,
-                available_fen=room,
-                shortfall_fen=t.amount - room,
-            )
-    if credit.credits_must_not_exceed_debits:
-        room = credit.debits_posted - credit.credits_posted - credit.credits_pending
-        if t.amount > room:
-            return InsufficientFunds(
-                "exceeds_debits",
-                f"the credit account can take {room} fen, {t.amount - room} fen too many",
-                field="amount",
-                account_id=t.credit_account_id,
-                available_fen=room,
-                shortfall_fen=t.amount - room,
-            )
-    return None
-
-
-def _pending_mismatch(t: Transfer, pending: TransferRecord) -> MoneyError | None:
-    for name in ("debit_account_id", "credit_account_id", "code"):
-        given = getattr(t, name)
-        if given is not None and given != getattr(pending, name):
-            return TransferInvalid(
-                f"pending_transfer_has_different_{name}", f"{name} differs from the pending", field=name
-            )
-    if t.amount is not None and t.amount > pending.amount:
-        return TransferInvalid(
-            "exceeds_pending_transfer_amount", f"at most {pending.amount} fen can be posted", field="amount"
-        )
-    if t.void_pending and t.amount is not None and t.amount != pending.amount:
-        return TransferInvalid(
-            "pending_transfer_has_different_amount", "a void releases the whole pending amount", field="amount"
-        )
-    return None
-
-
-# The order TigerBeetle reports differences in: flags, pending id, timeout, accounts, amount, data, code.
-_COMPARED = (
-    ("flags", lambda t: (t.pending, t.post_pending, t.void_pending, t.linked)),
-    ("pending_id", lambda t: t.pending_id),
-    ("timeout", lambda t: t.timeout_s),
-    ("debit_account_id", lambda t: t.debit_account_id),
-    ("credit_account_id", lambda t: t.credit_account_id),
-    ("amount", lambda t: t.amount),
-    ("reference", lambda t: t.reference),
-    ("user_data", lambda t: t.user_data),
-    ("code", lambda t: t.code),
-)
-_DEFAULTED = {"debit_account_id", "credit_account_id", "amount", "code"}  # post/void may leave them out
-
-
-def _compare(t: Transfer, stored: TransferRecord) -> MoneyError | None:
-    """None when the replay asks for what was stored; else exists_with_different_<field>."""
-    resolving = t.post_pending or t.void_pending
-    for name, value in _COMPARED:
-        given = value(t)
-        if resolving and name in _DEFAULTED and given is None:
-            continue
-        if given != value(stored):
-            return IdempotencyConflict(
-                f"exists_with_different_{name}", f"transfer {t.id} exists with another {name}", field=name
-            )
-    return None

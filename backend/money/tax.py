@@ -24,7 +24,9 @@ payments in one month (daily pay) count that month once. The other reading, coun
 month from the first paid month of the year up to the current one with gaps included, as the
 wage method counts months of employment, is `MonthCounting.SINCE_FIRST_PAID`. The reading is
 chosen per call (`rules=`); `DEFAULT_RULES` in this module is the platform's setting.
-A new tax year (calendar year) starts from zero.
+A new tax year (calendar year) starts from zero. A consequence of the default reading: any pay at
+all in a month, even one fen, counts that month, so more income can mean less tax only by turning
+an unpaid month into a paid one (a tested edge); more pay in a month already paid never lowers it.
 """
 
 from dataclasses import dataclass, replace

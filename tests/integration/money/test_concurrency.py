@@ -1,10 +1,12 @@
 """Many transactions at once against one hot account: nothing lost, nothing overdrawn, no double effect."""
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
@@ -15,6 +17,7 @@ from backend.money.errors import InsufficientFunds, MoneyError, PendingTransferC
 from backend.money.ledger import Transfer
 
 THREADS = 50
+CONNECT_WITHIN_S = 120
 
 
 @pytest.fixture
@@ -30,19 +33,47 @@ def run_at_once(engine, specs_per_thread):
     barrier = threading.Barrier(len(specs_per_thread))
 
     def work(specs):
-        with Session(engine) as session:
-            session.connection()  # connect before the start line
-            barrier.wait()
-            try:
-                records = ledger.apply_transfers(session, specs)
-                session.commit()
-                return records
-            except MoneyError as error:
-                session.rollback()
-                return error
+        try:
+            with Session(engine) as session:
+                _connect(session)  # connect before the start line
+                barrier.wait(timeout=CONNECT_WITHIN_S)
+                return _apply_and_commit(session, specs)
+        except BaseException:
+            barrier.abort()  # one thread that cannot start fails the test instead of hanging it
+            raise
 
     with ThreadPoolExecutor(len(specs_per_thread)) as pool:
-        return list(pool.map(work, specs_per_thread))
+        futures = [pool.submit(work, specs) for specs in specs_per_thread]
+        wait(futures)
+    errors = [f.exception() for f in futures if f.exception()]
+    root = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)]
+    if errors:
+        raise (root or errors)[0]
+    return [f.result() for f in futures]
+
+
+def _connect(session):
+    """The database server is shared: wait (bounded) for a free connection slot."""
+    deadline = time.monotonic() + CONNECT_WITHIN_S
+    while True:
+        try:
+            session.connection()
+            return
+        except OperationalError as exc:
+            if "too many clients" not in str(exc) or time.monotonic() > deadline:
+                raise
+            session.rollback()
+            time.sleep(0.2)
+
+
+def _apply_and_commit(session, specs):
+    try:
+        records = ledger.apply_transfers(session, specs)
+        session.commit()
+        return records
+    except MoneyError as error:
+        session.rollback()
+        return error
 
 
 def test_fifty_payments_from_one_client_never_overdraw_it(session, books, engine):

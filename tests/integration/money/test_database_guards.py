@@ -117,3 +117,14 @@ def test_a_post_must_match_its_pending_transfer(session, funded):
     with pytest.raises(DBAPIError, match="does not match its pending transfer"):
         raw_transfer(session, "other-side", funded.client, funded.fees, 1_000, pending_id="hold", post=True)
     session.rollback()
+
+
+def test_a_rolled_back_savepoint_leaves_the_journal_balanced(session, funded):
+    """Callers may use savepoints: what a rolled-back savepoint moved is forgotten by the check too."""
+    savepoint = session.begin_nested()
+    ledger.apply_transfers(session, [Transfer("inner", funded.client, funded.payable, 700, "pay")])
+    savepoint.rollback()
+    ledger.apply_transfers(session, [Transfer("outer", funded.client, funded.payable, 300, "pay")])
+    session.commit()
+    assert ledger.get_account(session, funded.payable).posted == 300
+    assert set(ledger.lookup_transfers(session, ["inner", "outer"])) == {"outer"}

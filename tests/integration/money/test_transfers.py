@@ -190,6 +190,10 @@ def test_an_open_chain_is_refused(session, books):
         (dict(id=""), "id_invalid"),
         (dict(id="sys:mine"), "id_invalid"),
         (dict(code=None), "code_must_not_be_zero"),
+        (dict(amount=2**63), "amount_must_be_positive"),
+        (dict(debit_account_id=2**64), "debit_account_id_must_not_be_zero"),
+        (dict(pending=True, timeout_s=2**40), "timeout_reserved_for_pending_transfer"),
+        (dict(post_pending=True, pending_id=123, debit_account_id=None), "pending_id_must_not_be_zero"),
     ],
 )
 def test_bad_transfers_are_refused_with_the_field_named(session, books, spec, code):
