@@ -333,7 +333,8 @@ class _Batch:
             pending = self.state.records.get(pending_id)
             if pending is not None:
                 account_ids |= {pending.debit_account_id, pending.credit_account_id}
-        totals = {a: copy.copy(self.state.totals[a]) for a in account_ids if _is_int(a) and a in self.state.totals}
+        known = [a for a in account_ids if isinstance(a, int) and a in self.state.totals]
+        totals = {a: copy.copy(self.state.totals[a]) for a in known}
         return totals, {pending_id: self.state.resolutions.get(pending_id) for pending_id in pending_ids}
 
     def _undo(self, saved, saved_new):
