@@ -25,13 +25,13 @@ them reserves nothing (decided here, see README "Money").
 import logging
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from backend.errors import NotFound, ValidationFailed, field_error
@@ -40,10 +40,12 @@ from backend.models import Organization, RateCard, Region
 from backend.models.money import LedgerAccount
 from backend.models.settlement import CreditLimit, OrderReservation, RecordPosting, TaxWithholding, TaxYear
 from backend.money import ledger, tax
-from backend.money.accounts import Kind, Owner
+from backend.money.accounts import CHART, CURRENCY, Kind, Owner
 from backend.money.errors import IdempotencyConflict, InsufficientFunds
 from backend.money.ledger import Transfer
 from backend.money.pay import charge_order, points_from_centi
+from backend.money.terms import MoneyTerms
+from backend.money.terms import money_terms as read_terms
 from backend.orders import points
 
 log = logging.getLogger(__name__)
@@ -273,12 +275,10 @@ def set_credit_limit(org_id: int, limit_fen: int, actor_user_id: int | None, not
 # ---------------------------------------------------------------- order reservations
 
 
-def money_terms(card) -> tuple[Decimal, int] | None:
-    """(fen_per_point, fee basis points) of a rate card, or None when it prices no money."""
-    terms = card.terms if card else {}
-    if terms.get("fen_per_point") in (None, ""):
-        return None
-    return Decimal(str(terms["fen_per_point"])), int(terms.get("fee_bps") or 0)
+def money_terms(card) -> MoneyTerms | None:
+    """The rate card's money terms (backend/money/terms.py), or None when it prices no money."""
+    found = read_terms(card.terms if card else None)
+    return found if found.fen_per_point is not None else None
 
 
 def estimate_order(order) -> tuple[int, dict] | None:
@@ -288,7 +288,7 @@ def estimate_order(order) -> tuple[int, dict] | None:
     priced = money_terms(card)
     if priced is None:
         return None
-    fen_per_point, fee_bps = priced
+    fen_per_point, fee_bps = priced.fen_per_point, priced.fee_bps
     region = db.session.get(Region, order.region_id) if order.region_id else None
     coefficient = Decimal(region.coefficient) if region else Decimal("1.000")
     standard = SimpleNamespace(
@@ -364,7 +364,7 @@ def adjust_order(order) -> OrderReservation | None:
     card_terms = money_terms(db.session.get(RateCard, order.rate_card_id)) if order.rate_card_id else None
     if row is None or row.state != "open" or card_terms is None or order.points_centi is None:
         return row
-    fen_per_point, fee_bps = card_terms
+    fen_per_point, fee_bps = card_terms.fen_per_point, card_terms.fee_bps
     charge = charge_order(points_from_centi(order.points_centi), fen_per_point, fee_bps)
     actual = charge.pay_fen + charge.fee_fen
     if actual == row.amount_fen:
@@ -412,48 +412,210 @@ def record_order_ids(record) -> list[int]:
     return sorted({int(line["order_id"]) for line in record.lines or () if line.get("order_id") is not None})
 
 
+@dataclass(frozen=True)
+class Posted:
+    posted: list[int]  # record ids posted now or before
+    refused: dict[int, RecordUnfunded]  # record id -> why it could not be funded (nothing written for it)
+
+
 def post_record(record, *, now: datetime | None = None) -> RecordPosting:
     """Post a finalized daily work record's money in one linked chain (all or nothing) and
-    release its orders' reservations; a second call answers the first posting."""
-    posted = db.session.get(RecordPosting, record.id)
-    if posted is not None:
-        return posted
-    if record.state in ("superseded", "disputed"):
-        raise ValidationFailed(
-            f"a {record.state} record moves no money", errors=[field_error("record_id", "not a finalized record")]
-        )
+    release its orders' reservations; a second call answers the first posting. RecordUnfunded
+    (422, naming the shortfall) when the client's funds and credit cannot pay it."""
+    outcome = post_records([record], now=now)
+    if record.id in outcome.refused:
+        raise outcome.refused[record.id]
+    return db.session.get(RecordPosting, record.id)
+
+
+def post_records(records, *, now: datetime | None = None) -> Posted:
+    """Post many finalized records with a few statements in all (the day close's bulk path):
+    each record is its own linked chain; records the client cannot fund are refused (in the
+    answer) and leave nothing, the others post. Replays post nothing twice."""
     now = now or datetime.now(UTC)
-    with db.session.begin_nested():  # a refused posting leaves nothing in the caller's transaction
-        return _post(record, now)
+    with db.session.begin_nested():  # an error leaves nothing in the caller's transaction
+        return _post_batch(list(records), now)
 
 
-def _post(record, now) -> RecordPosting:
-    funds, line = _lock_funds(record.org_id)
-    reservations = _open_reservations(record_order_ids(record))
+@dataclass
+class _Plan:
+    record: object
+    reservations: list[OrderReservation]
+    legs: list[Transfer]
+    drawn: int
+    withheld: list["_Withheld"] = field(default_factory=list)
+
+
+def _post_batch(records, now) -> Posted:
+    for record in records:
+        if record.state in ("superseded", "disputed"):
+            raise ValidationFailed(
+                f"a {record.state} record moves no money", errors=[field_error("record_id", "not a finalized record")]
+            )
+    books = _Books(records)  # locks the clients' funds first: replays and races are decided after it
+    done = set(
+        db.session.scalars(select(RecordPosting.record_id).where(RecordPosting.record_id.in_([r.id for r in records])))
+    )
+    todo = [r for r in records if r.id not in done]
+    if not todo:
+        return Posted([r.id for r in records], {})
+    reservations = _open_reservations([o for r in todo for o in record_order_ids(r)])
     _step("locked")
-    withholdings = _withhold(record, now)
+    plans, refused = [], {}
+    for record in todo:
+        held = [reservations[o] for o in record_order_ids(record) if o in reservations]
+        try:
+            legs, drawn = books.money_legs(record, held)
+        except RecordUnfunded as exc:
+            refused[record.id] = exc
+            continue
+        plans.append(_Plan(record, held, legs, drawn))
+    _withhold(plans, now)
     _step("taxed")
-    try:
-        legs, drawn = _record_legs(record, funds, line, reservations, withholdings)
-        transfers = ledger.apply_transfers(db.session, legs, now=now)
-    except InsufficientFunds as exc:
-        raise _unfunded(record, exc) from exc
+    transfers = ledger.apply_transfers(db.session, [leg for plan in plans for leg in books.close(plan)], now=now)
     _step("posted")
-    posting = _save_posting(record, transfers, withholdings, reservations, drawn, now)
+    _save_postings(plans, transfers, now)
     _step("recorded")
-    return posting
+    return Posted([r.id for r in records if r.id not in refused], refused)
 
 
-def _open_reservations(order_ids) -> list[OrderReservation]:
+def _open_reservations(order_ids) -> dict[int, OrderReservation]:
     if not order_ids:
-        return []
+        return {}
     stmt = (
         select(OrderReservation)
-        .where(OrderReservation.order_id.in_(order_ids), OrderReservation.state == "open")
+        .where(OrderReservation.order_id.in_(sorted(set(order_ids))), OrderReservation.state == "open")
         .order_by(OrderReservation.order_id)
         .with_for_update()
     )
-    return list(db.session.scalars(stmt))
+    return {row.order_id: row for row in db.session.scalars(stmt)}
+
+
+def _open_many(kind: Kind, owner: Owner, owner_ids) -> dict[int, int]:
+    """owner id -> account id, opening the missing accounts with one statement."""
+    ids = sorted(set(owner_ids))
+    if not ids:
+        return {}
+    rule, now = CHART[kind], datetime.now(UTC)
+    rows = [
+        dict(
+            kind=kind.value,
+            owner_type=owner.value,
+            owner_id=i,
+            currency=CURRENCY,
+            created_at=now,
+            updated_at=now,
+            debits_must_not_exceed_credits=rule.debits_must_not_exceed_credits,
+            credits_must_not_exceed_debits=rule.credits_must_not_exceed_debits,
+            debits_posted=0,
+            debits_pending=0,
+            credits_posted=0,
+            credits_pending=0,
+        )
+        for i in ids
+    ]
+    db.session.execute(
+        pg_insert(ledger.ACCOUNTS).on_conflict_do_nothing(constraint="uq_ledger_accounts_owner_kind"), rows
+    )
+    found = db.session.execute(
+        select(ledger.ACCOUNTS.c.owner_id, ledger.ACCOUNTS.c.id).where(
+            ledger.ACCOUNTS.c.kind == kind.value,
+            ledger.ACCOUNTS.c.owner_type == owner.value,
+            ledger.ACCOUNTS.c.owner_id.in_(ids),
+            ledger.ACCOUNTS.c.currency == CURRENCY,
+        )
+    )
+    return dict(found.all())
+
+
+class _Books:
+    """The accounts a batch of records moves, with each client's spendable room tracked in
+    memory as the batch's chains are planned (under the funds locks), so a chain that the ledger
+    would refuse is refused before it is written."""
+
+    def __init__(self, records):
+        self.funds, self.lines = {}, {}
+        for org_id in sorted({r.org_id for r in records}):
+            self.funds[org_id], self.lines[org_id] = _lock_funds(org_id)
+        self.room = {org_id: funds.available for org_id, funds in self.funds.items()}
+        self.credit = {org_id: line.available for org_id, line in self.lines.items()}
+        recipients = {r.technician_id for r in records} | {
+            int(s["technician_id"]) for r in records for s in r.shares or ()
+        }
+        self.payable = _open_many(Kind.PAYABLE, Owner.TECHNICIAN, recipients)
+        self.fee = _platform(Kind.FEE_REVENUE).id
+        self.insurance = _platform(Kind.INSURANCE_PAYABLE).id
+        self.iit = _platform(Kind.IIT_PAYABLE).id
+
+    def money_legs(self, record, reservations) -> tuple[list[Transfer], int]:
+        """The record's releases, credit draw and payments (not yet its tax), as linked legs."""
+        org, prefix, ref = record.org_id, f"rec:{record.id}:{record.version}", f"record:{record.id}"
+        freed = sum(r.amount_fen for r in reservations)
+        total = record.pay_fen + record.fee_fen + record.shares_fen + record.insurance_fen
+        short = total - (self.room[org] + freed)
+        if short > self.credit[org]:
+            available = self.room[org] + freed + self.credit[org]
+            raise RecordUnfunded(org, total, available, f"record {record.id}", field="record_id")
+        drawn = max(short, 0)
+        self.credit[org] -= drawn
+        self.room[org] += freed + drawn - total
+        legs = [
+            Transfer(
+                f"{prefix}:release:{r.order_id}",
+                pending_id=r.transfer_id,
+                void_pending=True,
+                linked=True,
+                reference=ref,
+            )
+            for r in reservations
+        ]
+        funds = self.funds[org].id
+        if drawn:
+            legs.append(
+                Transfer(f"{prefix}:draw", self.lines[org].id, funds, drawn, "credit_draw", linked=True, reference=ref)
+            )
+        data = {"record_id": record.id, "version": record.version, "work_date": record.work_date.isoformat()}
+        movements = [
+            ("pay", self.payable[record.technician_id], record.pay_fen, "pay"),
+            ("fee", self.fee, record.fee_fen, "fee"),
+            ("insurance", self.insurance, record.insurance_fen, "insurance_premium"),
+        ] + [
+            (
+                f"share:{s['level']}:{s['technician_id']}",
+                self.payable[int(s["technician_id"])],
+                int(s["amount_fen"]),
+                "share",
+            )
+            for s in record.shares or ()
+        ]
+        legs += [
+            Transfer(f"{prefix}:{leg}", funds, credit, fen, code, linked=True, reference=ref, user_data=data)
+            for leg, credit, fen, code in movements
+            if fen > 0
+        ]
+        return legs, drawn
+
+    def close(self, plan: _Plan) -> list[Transfer]:
+        """The plan's legs with its tax withheld, the chain closed on its last leg."""
+        record = plan.record
+        prefix, ref = f"rec:{record.id}:{record.version}", f"record:{record.id}"
+        legs = plan.legs + [
+            Transfer(
+                f"{prefix}:tax:{w.technician_id}",
+                self.payable[w.technician_id],
+                self.iit,
+                w.result.tax_fen,
+                "tax_withheld",
+                linked=True,
+                reference=ref,
+                user_data={"record_id": record.id, "technician_id": w.technician_id},
+            )
+            for w in plan.withheld
+            if w.result.tax_fen
+        ]
+        if legs:
+            legs[-1] = replace(legs[-1], linked=False)
+        return legs
 
 
 @dataclass(frozen=True)
@@ -474,117 +636,63 @@ def _incomes(record) -> list[tuple[int, str, int]]:
     return [(tech, source, fen) for tech, (source, fen) in sorted(incomes.items()) if fen > 0]
 
 
-def _withhold(record, now) -> list[_Withheld]:
-    """Tax on each recipient's income, from their cumulative figures (rows locked, in id order)."""
+def _withhold(plans: list[_Plan], now: datetime):
+    """Tax on each recipient's income, from their cumulative figures (rows locked in id order),
+    payment after payment in the plans' order."""
     paid = now.astimezone(TAX_ZONE)
-    results = []
-    for technician_id, source, income in _incomes(record):
-        state = _tax_state(technician_id, paid.year)
-        result = tax.withhold(state, year=paid.year, month=paid.month, income_fen=income)
-        results.append(_Withheld(technician_id, source, income, result))
-    return results
+    states = _tax_states({tech for plan in plans for tech, _, _ in _incomes(plan.record)}, paid.year)
+    for plan in plans:
+        for technician_id, source, income in _incomes(plan.record):
+            result = tax.withhold(states[technician_id], year=paid.year, month=paid.month, income_fen=income)
+            states[technician_id] = result.state
+            plan.withheld.append(_Withheld(technician_id, source, income, result))
 
 
-def _tax_state(technician_id: int, year: int) -> tax.CumulativeState:
+def _tax_states(technician_ids, year: int) -> dict[int, tax.CumulativeState]:
+    ids = sorted(technician_ids)
+    if not ids:
+        return {}
+    now = datetime.now(UTC)
+    fresh = dict(income_fen=0, months_paid=0, first_month=0, last_month=0, other_deductions_fen=0, withheld_fen=0)
     db.session.execute(
-        pg_insert(TaxYear)
-        .values(
-            technician_id=technician_id,
+        pg_insert(TaxYear).on_conflict_do_nothing(),
+        [dict(technician_id=t, year=year, updated_at=now, **fresh) for t in ids],
+    )
+    rows = db.session.scalars(
+        select(TaxYear)
+        .where(TaxYear.technician_id.in_(ids), TaxYear.year == year)
+        .order_by(TaxYear.technician_id)
+        .with_for_update()
+    )
+    return {
+        row.technician_id: tax.CumulativeState(
             year=year,
-            income_fen=0,
-            months_paid=0,
-            first_month=0,
-            last_month=0,
-            other_deductions_fen=0,
-            withheld_fen=0,
-            updated_at=datetime.now(UTC),
+            income_fen=row.income_fen,
+            months_paid=row.months_paid,
+            first_month=row.first_month,
+            last_month=row.last_month,
+            other_deductions_fen=row.other_deductions_fen,
+            withheld_fen=row.withheld_fen,
         )
-        .on_conflict_do_nothing()
-    )
-    row = db.session.scalar(
-        select(TaxYear).where(TaxYear.technician_id == technician_id, TaxYear.year == year).with_for_update()
-    )
-    return tax.CumulativeState(
-        year=year,
-        income_fen=row.income_fen,
-        months_paid=row.months_paid,
-        first_month=row.first_month,
-        last_month=row.last_month,
-        other_deductions_fen=row.other_deductions_fen,
-        withheld_fen=row.withheld_fen,
-    )
+        for row in rows
+    }
 
 
-def _record_legs(record, funds, line, reservations, withholdings) -> tuple[list[Transfer], int]:
-    prefix = f"rec:{record.id}:{record.version}"
-    ref = f"record:{record.id}"
-    data = {"record_id": record.id, "version": record.version, "work_date": record.work_date.isoformat()}
-    legs = [
-        Transfer(
-            f"{prefix}:release:{r.order_id}", pending_id=r.transfer_id, void_pending=True, linked=True, reference=ref
-        )
-        for r in reservations
-    ]
-    freed = sum(r.amount_fen for r in reservations)
-    total = record.pay_fen + record.fee_fen + record.shares_fen + record.insurance_fen
-    what = f"record {record.id} (work of {record.work_date.isoformat()})"
-    draw = _draw(record.org_id, funds, line, total, f"{prefix}:draw", what, freed=freed)
-    legs += [
-        Transfer(t.id, t.debit_account_id, t.credit_account_id, t.amount, t.code, linked=True, reference=ref)
-        for t in draw
-    ]
-    payable = _account(Kind.PAYABLE, Owner.TECHNICIAN, record.technician_id)
-    movements = [
-        ("pay", payable.id, record.pay_fen, "pay"),
-        ("fee", _platform(Kind.FEE_REVENUE).id, record.fee_fen, "fee"),
-        ("insurance", _platform(Kind.INSURANCE_PAYABLE).id, record.insurance_fen, "insurance_premium"),
-    ]
-    for share in record.shares or ():
-        leader = _account(Kind.PAYABLE, Owner.TECHNICIAN, int(share["technician_id"])).id
-        movements.append(
-            (f"share:{share['level']}:{share['technician_id']}", leader, int(share["amount_fen"]), "share")
-        )
-    legs += [
-        Transfer(f"{prefix}:{leg}", funds.id, credit, fen, code, linked=True, reference=ref, user_data=data)
-        for leg, credit, fen, code in movements
-        if fen > 0
-    ]
-    iit = _platform(Kind.IIT_PAYABLE).id
-    for w in withholdings:
-        if w.result.tax_fen:
-            debit = _account(Kind.PAYABLE, Owner.TECHNICIAN, w.technician_id).id
-            legs.append(
-                Transfer(
-                    f"{prefix}:tax:{w.technician_id}",
-                    debit,
-                    iit,
-                    w.result.tax_fen,
-                    "tax_withheld",
-                    linked=True,
-                    reference=ref,
-                    user_data={**data, "technician_id": w.technician_id},
-                )
-            )
-    if legs:
-        legs[-1] = replace(legs[-1], linked=False)
-    return legs, sum(t.amount for t in draw)
-
-
-def _unfunded(record, exc: InsufficientFunds) -> RecordUnfunded:
-    total = record.pay_fen + record.fee_fen + record.shares_fen + record.insurance_fen
-    short = exc.context.get("shortfall_fen", 0)
-    return RecordUnfunded(record.org_id, total, total - short, f"record {record.id}", field="record_id")
-
-
-def _save_posting(record, transfers, withholdings, reservations, drawn, now) -> RecordPosting:
+def _save_postings(plans: list[_Plan], transfers, now: datetime):
+    """Tax figures, withholdings, released reservations and the posting markers, a statement each."""
+    if not plans:
+        return
     paid_on = now.astimezone(TAX_ZONE).date()
-    own_tax = 0
-    for w in withholdings:
-        s = w.result.state
-        db.session.execute(
-            TaxYear.__table__.update()
-            .where(TaxYear.technician_id == w.technician_id, TaxYear.year == s.year)
-            .values(
+    journals = {}
+    for t in transfers:
+        journals.setdefault(t.reference, t.journal_id)
+    last_state = {w.technician_id: w.result.state for plan in plans for w in plan.withheld}
+    db.session.execute(
+        update(TaxYear),
+        [
+            dict(
+                technician_id=t,
+                year=s.year,
                 income_fen=s.income_fen,
                 months_paid=s.months_paid,
                 first_month=s.first_month,
@@ -593,44 +701,54 @@ def _save_posting(record, transfers, withholdings, reservations, drawn, now) -> 
                 withheld_fen=s.withheld_fen,
                 updated_at=now,
             )
+            for t, s in last_state.items()
+        ],
+    )
+    withholdings = [
+        dict(
+            record_id=plan.record.id,
+            technician_id=w.technician_id,
+            source=w.source,
+            year=w.result.state.year,
+            month=paid_on.month,
+            paid_on=paid_on,
+            income_fen=w.income_fen,
+            tax_fen=w.result.tax_fen,
+            cumulative=_cumulative(w.result),
+            created_at=now,
         )
-        db.session.add(
-            TaxWithholding(
-                record_id=record.id,
-                technician_id=w.technician_id,
-                source=w.source,
-                year=s.year,
-                month=paid_on.month,
-                paid_on=paid_on,
-                income_fen=w.income_fen,
-                tax_fen=w.result.tax_fen,
-                cumulative=_cumulative(w.result),
-                created_at=now,
-            )
-        )
-        if w.technician_id == record.technician_id:
-            own_tax = w.result.tax_fen
-    for r in reservations:
-        r.state, r.updated_at = "released", now
-    posting = RecordPosting(
+        for plan in plans
+        for w in plan.withheld
+    ]
+    if withholdings:
+        db.session.execute(insert(TaxWithholding), withholdings)
+    released = [
+        dict(order_id=r.order_id, state="released", updated_at=now) for plan in plans for r in plan.reservations
+    ]
+    if released:
+        db.session.execute(update(OrderReservation), released)
+    db.session.execute(insert(RecordPosting), [_posting_row(plan, journals, now) for plan in plans])
+
+
+def _posting_row(plan: _Plan, journals, now) -> dict:
+    record = plan.record
+    own_tax = sum(w.result.tax_fen for w in plan.withheld if w.technician_id == record.technician_id)
+    return dict(
         record_id=record.id,
         version=record.version,
         org_id=record.org_id,
         technician_id=record.technician_id,
         work_date=record.work_date,
-        journal_id=transfers[0].journal_id if transfers else uuid.UUID(int=0),
+        journal_id=journals.get(f"record:{record.id}", uuid.UUID(int=0)),
         pay_fen=record.pay_fen,
         fee_fen=record.fee_fen,
         shares_fen=record.shares_fen,
         insurance_fen=record.insurance_fen,
         tax_fen=own_tax,
-        credit_drawn_fen=drawn,
-        released_fen=sum(r.amount_fen for r in reservations),
+        credit_drawn_fen=plan.drawn,
+        released_fen=sum(r.amount_fen for r in plan.reservations),
         posted_at=now,
     )
-    db.session.add(posting)
-    db.session.flush()
-    return posting
 
 
 def _cumulative(result: tax.Withholding) -> dict:

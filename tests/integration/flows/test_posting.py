@@ -2,6 +2,8 @@
 insurance, tax withheld; its orders' reservations are released; a replay posts nothing twice;
 an unfundable record is refused naming the shortfall and leaves nothing."""
 
+from datetime import date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -159,3 +161,20 @@ def test_the_console_reads_any_account_and_the_journal(app, client, day):
     account = client.get(f"{CONSOLE}/accounts/{payable}", headers=day["admin"]).get_json()
     assert account["balance_fen"] == PAY - TAX and [t["code"] for t in account["transfers"]] == ["pay", "tax_withheld"]
     assert client.get(f"{CONSOLE}/accounts/999999", headers=day["admin"]).status_code == 404
+
+
+def test_a_batch_posts_what_the_client_can_fund_and_refuses_the_rest(app, client, world):
+    money_card(app, world["x"])
+    fund(client, world["admin"], world["x1"], 25_000)
+    days = [date(2026, 11, d) for d in range(1, 6)]
+    records = [make_record(app, world["x1"], world["tech_a"], pay=10_000, fee=1_000, work_date=d) for d in days]
+    with app.app_context():
+        rows = [db.session.get(DailyWorkRecord, r) for r in records]
+        outcome = settlement.post_records(rows, now=NOW)
+        db.session.commit()
+        assert outcome.posted == records[:2] and set(outcome.refused) == set(records[2:])
+        assert outcome.refused[records[2]].problem()["shortfall_fen"] == 8_000
+        assert balance(Kind.FUNDS, Owner.ORGANIZATION, world["x1"]) == 3_000
+        again = settlement.post_records(rows[:2], now=NOW)
+        assert again.posted == records[:2] and not again.refused
+        assert db.session.scalar(select(func.count()).select_from(RecordPosting)) == 2
