@@ -1,4 +1,5 @@
-"""A technician's daily work records: list and read them, confirm or dispute one in the app.
+"""A technician's daily work records: list and read them, confirm or dispute one in the app; and
+asking to join a leader's team or to leave one.
 
 Only the technician's own records are visible; any other id answers 404."""
 
@@ -8,10 +9,17 @@ from backend.accounts.auth import requires
 from backend.errors import NotFound
 from backend.extensions import db
 from backend.models import DailyWorkRecord
-from backend.money import confirmations
+from backend.money import confirmations, teams
 from backend.money.confirmations import Decision
 from backend.money.record_routes import filtered, page_of
-from backend.money.record_schemas import DisputeIn, MobileRecordQuery, RecordOut, RecordPage
+from backend.money.record_schemas import (
+    DisputeIn,
+    MobileRecordQuery,
+    MobileTeamChangeIn,
+    RecordOut,
+    RecordPage,
+    TeamChangeOut,
+)
 from mobile_api import mobile, my_technician
 
 SECURITY = [{"BearerAuth": []}]
@@ -73,3 +81,16 @@ def dispute_mine(record_id, body):
     confirmations.dispute(record, _me(), body["reason"], body["order_ids"])
     db.session.commit()
     return confirmations.view(record)
+
+
+@mobile.post("/team-change-requests")
+@requires("orders:work")
+@mobile.input(MobileTeamChangeIn, arg_name="body")
+@mobile.output(TeamChangeOut, status_code=201)
+@mobile.doc(summary="Ask to join a leader's team, or to leave mine", tags=TAGS, security=SECURITY)
+def request_team_change(body):
+    """A pending request; a platform admin approves or rejects it (no fee to join, nothing for recruiting)."""
+    technician = my_technician()
+    request = teams.request_change(technician.id, body["change"], body["leader_id"], technician.user_id, body["reason"])
+    db.session.commit()
+    return request

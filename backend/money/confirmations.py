@@ -204,9 +204,9 @@ def adjust(record: DailyWorkRecord, change: Adjustment, admin_id: int, now=None)
     )
     record.state = "superseded"
     db.session.flush()  # the live version is unique: retire the old one first
-    (new,) = records.insert_records([body], now, records.confirm_window(record.org_id))
-    records.announce(record.org_id, [new])
-    return new
+    (row,) = records.insert_records([body], now, records.confirm_window(record.org_id))
+    records.announce(record.org_id, [row])
+    return db.session.get(DailyWorkRecord, row["id"])
 
 
 def _adjusted_lines(record: DailyWorkRecord, change: Adjustment) -> list[dict]:

@@ -8,12 +8,14 @@ repeats the sums, lists each share recipient once per level, names the rate-card
 and is sealed by the SHA-256 of its canonical JSON (backend/money/digest.py).
 """
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from backend.money.digest import digest
+from backend.money.digest import MAX_SAFE_INTEGER, digest
 from backend.money.pay import charge_order
 from backend.money.terms import MoneyTerms
 
@@ -138,8 +140,42 @@ def content(
 
 
 def sealed(body: dict) -> str:
-    """The record's digest: SHA-256 of the canonical JSON of its content."""
+    """The record's digest: SHA-256 of the canonical JSON of its content (the reference form)."""
     return digest(body)
+
+
+def seal(body: dict) -> tuple[str, dict]:
+    """(digest, plain JSON form) of a record in one pass, for closing thousands of records: the
+    same bytes as digest.canonical_json (tested), with json's C encoder doing the walk. Floats and
+    unsafe integers are refused while parsing the text back, which also yields what JSONB stores."""
+    text = json.dumps(body, default=_jsonable, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    plain = json.loads(text, parse_float=_no_float, parse_int=_safe_int)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest(), plain
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError("Decimals in canonical records must be finite")
+        return str(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("datetimes in canonical records must be timezone-aware")
+        return value.astimezone(UTC).isoformat().removesuffix("+00:00") + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} has no canonical JSON form")
+
+
+def _no_float(text):
+    raise TypeError(f"floats are not allowed in canonical records ({text}); use integer fen or a Decimal")
+
+
+def _safe_int(text):
+    number = int(text)
+    if abs(number) > MAX_SAFE_INTEGER:
+        raise ValueError(f"integer {number} is beyond the safe JSON range")
+    return number
 
 
 def recipients(lines: Iterable[dict]) -> list[dict]:

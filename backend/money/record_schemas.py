@@ -152,8 +152,9 @@ class WorkItemBatchOut(Schema):
     items = fields.List(fields.Nested(WorkItemOut))
 
 
-class TeamChangeIn(Schema):
-    technician_id = fields.Integer(required=True, validate=validators.Range(min=1))
+class MobileTeamChangeIn(Schema):
+    """A technician's own request (the technician is the caller)."""
+
     change = fields.String(required=True, validate=validators.OneOf(TEAM_CHANGES))
     leader_id = fields.Integer(load_default=None, validate=validators.Range(min=1))
     reason = fields.String(load_default=None, validate=validators.Length(max=500))
@@ -164,6 +165,10 @@ class TeamChangeIn(Schema):
             raise ValidationError("required to join a team", "leader_id")
         if data.get("change") == "leave" and data.get("leader_id") is not None:
             raise ValidationError("must be empty to leave a team", "leader_id")
+
+
+class TeamChangeIn(MobileTeamChangeIn):
+    technician_id = fields.Integer(required=True, validate=validators.Range(min=1))
 
 
 class TeamDecisionIn(Schema):

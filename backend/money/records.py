@@ -10,7 +10,6 @@ client). Records are priced by backend/money/daily.py under the rate-card versio
 Services never commit: the job, the CLI or the request owns the transaction.
 """
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -22,7 +21,6 @@ from backend.extensions import db
 from backend.models import DailyWorkRecord, Order, OrderEvent, Organization, RateCard, WorkDayClose, WorkItem
 from backend.models.base import utcnow
 from backend.money import daily, teams
-from backend.money.digest import canonical_json
 from backend.money.pay import points_from_centi
 from backend.money.record_schemas import RecordSummaryOut
 from backend.money.terms import MoneyTerms, money_terms
@@ -103,11 +101,11 @@ def close_day(org_id: int, work_date: date, now: datetime | None = None) -> DayC
     if db.session.get(WorkDayClose, (org_id, work_date)) is not None:
         return DayClose(org_id, work_date, 0, True)
     bodies = day_bodies(org, work_date)
-    records = insert_records(bodies, now, confirm_window(org_id))
-    db.session.add(WorkDayClose(org_id=org_id, work_date=work_date, closed_at=now, record_count=len(records)))
+    rows = insert_records(bodies, now, confirm_window(org_id))
+    db.session.add(WorkDayClose(org_id=org_id, work_date=work_date, closed_at=now, record_count=len(rows)))
     db.session.flush()
-    announce(org_id, records)
-    return DayClose(org_id, work_date, len(records), False)
+    announce(org_id, rows)
+    return DayClose(org_id, work_date, len(rows), False)
 
 
 def day_bodies(org: Organization, work_date: date) -> list[dict]:
@@ -208,18 +206,20 @@ def confirm_window(org_id: int) -> timedelta:
 # --- writing records ------------------------------------------------------------------------------
 
 
-def insert_records(bodies: list[dict], now: datetime, window: timedelta) -> list[DailyWorkRecord]:
-    """Insert the records (one statement for all) and return them."""
+def insert_records(bodies: list[dict], now: datetime, window: timedelta) -> list[dict]:
+    """Insert the records (one statement for all); returns their rows, each with its new `id`.
+    Only ids come back: re-reading thousands of JSONB documents would double the work."""
     if not bodies:
         return []
     rows = [record_row(body, now, now + window) for body in bodies]
-    return list(
-        db.session.scalars(insert(DailyWorkRecord).returning(DailyWorkRecord, sort_by_parameter_order=True), rows)
-    )
+    ids = db.session.scalars(
+        insert(DailyWorkRecord).returning(DailyWorkRecord.id, sort_by_parameter_order=True), rows
+    ).all()
+    return [row | {"id": record_id} for row, record_id in zip(rows, ids, strict=True)]
 
 
 def record_row(body: dict, created_at: datetime, deadline: datetime) -> dict:
-    plain = json.loads(canonical_json(body))  # exactly what the digest covers, as JSONB keeps it
+    sealed_digest, plain = daily.seal(body)  # the digest, and exactly what it covers as JSONB keeps it
     return {
         "org_id": body["org_id"],
         "technician_id": body["technician_id"],
@@ -236,7 +236,7 @@ def record_row(body: dict, created_at: datetime, deadline: datetime) -> dict:
         "shares": plain["shares"],
         "rate_card_versions": plain["rate_card_versions"],
         "adjustment": plain["adjustment"],
-        "digest": daily.sealed(body),
+        "digest": sealed_digest,
         "created_at": created_at,
         "client_deadline": deadline,
     }
@@ -262,10 +262,16 @@ def record_body(record: DailyWorkRecord) -> dict:
     }
 
 
-def announce(org_id: int, records: list[DailyWorkRecord]):
+def announce(org_id: int, rows: list[dict]):
     """Tell the client's webhook endpoints that records wait for its confirmation."""
-    if records:
-        queue_events(org_id, READY_EVENT, RecordSummaryOut(many=True).dump(records))
+    if rows:
+        summary = RecordSummaryOut()
+        payloads = (summary.dump(row | {"client_total_fen": client_total(row)}) for row in rows)
+        queue_events(org_id, READY_EVENT, payloads)  # dumped only if an endpoint wants the event
+
+
+def client_total(row: dict) -> int:
+    return row["pay_fen"] + row["fee_fen"] + row["shares_fen"] + row["insurance_fen"]
 
 
 def client_ids() -> list[int]:

@@ -98,3 +98,24 @@ def _pending(app, technician_id):
                 TeamChangeRequest.technician_id == technician_id, TeamChangeRequest.state == "pending"
             )
         )
+
+
+def test_a_technician_asks_in_the_app_and_an_admin_decides(app, client, factory):
+    admin = factory.as_role("platform_admin")
+    member, leader = factory.technician(), factory.technician()
+    headers = factory.technician_headers(member)
+    asked = client.post(
+        "/api/mobile/v1/team-change-requests", json={"change": "join", "leader_id": leader}, headers=headers
+    )
+    assert asked.status_code == 201 and asked.json["technician_id"] == member
+    twice = client.post(
+        "/api/mobile/v1/team-change-requests", json={"change": "join", "leader_id": leader}, headers=headers
+    )
+    assert twice.status_code == 409
+    assert approve(client, admin, asked.json["id"]).json["state"] == "approved"
+    with app.app_context():
+        assert teams.uplines([member]) == {member: (leader,)}
+    left = client.post("/api/mobile/v1/team-change-requests", json={"change": "leave"}, headers=headers)
+    assert approve(client, admin, left.json["id"]).status_code == 200
+    with app.app_context():
+        assert teams.uplines([member]) == {}

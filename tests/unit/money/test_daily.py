@@ -1,8 +1,12 @@
 """Money terms of a rate card and the priced content of a daily work record."""
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from backend.money import daily
 from backend.money.digest import canonical_json
@@ -107,3 +111,31 @@ def test_the_digest_covers_every_figure_and_the_version():
     second = daily.content(org_id=9, technician_id=5, work_date=date(2026, 12, 1), version=2, lines=lines)
     assert daily.sealed(first) != daily.sealed(second)
     assert daily.sealed(first) == daily.sealed(json.loads(canonical_json(first)))
+
+
+@given(
+    points=st.lists(st.decimals(min_value=0, max_value=10_000, places=2), min_size=0, max_size=6),
+    fen_per_point=st.decimals(min_value=0, max_value=1_000, places=4),
+    fee_bps=st.integers(0, 10_000),
+    note=st.text(max_size=20),
+    minute=st.integers(0, 10_000),
+)
+def test_the_fast_seal_writes_the_same_bytes_as_the_reference(points, fen_per_point, fee_bps, note, minute):
+    terms = money_terms(TERMS | {"fen_per_point": str(fen_per_point), "fee_bps": fee_bps})
+    lines = [
+        daily.order_line(daily.OrderWork(i + 1, "sales", p, VERIFIED + timedelta(minutes=minute), CARD), terms, (7, 3))
+        for i, p in enumerate(points)
+    ]
+    body = daily.content(
+        org_id=9, technician_id=5, work_date=date(2026, 12, 1), version=2, lines=lines, supersedes_id=4,
+        adjustment={"reason": note, "at": VERIFIED},
+    )  # fmt: skip
+    fast_digest, plain = daily.seal(body)
+    assert fast_digest == daily.sealed(body)
+    assert plain == json.loads(canonical_json(body))
+
+
+def test_the_fast_seal_refuses_what_the_reference_refuses():
+    for bad in ({"x": 0.5}, {"x": 2**60}, {"x": datetime(2026, 12, 1)}, {"x": object()}):
+        with pytest.raises((TypeError, ValueError)):
+            daily.seal(bad)
