@@ -26,7 +26,7 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
@@ -769,7 +769,3 @@ def _cumulative(result: tax.Withholding) -> dict:
         "tax_due_fen": result.tax_due_fen,
         "withheld_fen": s.withheld_fen,
     }
-
-
-def local_date(moment: datetime, zone: str) -> date:
-    return moment.astimezone(ZoneInfo(zone)).date()
