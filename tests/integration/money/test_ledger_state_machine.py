@@ -53,10 +53,13 @@ class Model:
 
     def resolve(self, t: Transfer, now, expiry=False):
         pending, expires = self.transfers[t.pending_id]
-        if t.pending_id in self.resolutions:
-            return f"pending_transfer_already_{self.resolutions[t.pending_id]}"
+        # TigerBeetle's order: differences from the pending transfer before its resolution.
         if t.amount is not None and t.amount > pending.amount:
             return "exceeds_pending_transfer_amount"
+        if t.void_pending and t.amount is not None and t.amount != pending.amount:
+            return "pending_transfer_has_different_amount"
+        if t.pending_id in self.resolutions:
+            return f"pending_transfer_already_{self.resolutions[t.pending_id]}"
         if expires is not None and expires <= now and not expiry:
             return "pending_transfer_expired"
         posted = (pending.amount if t.amount is None else t.amount) if t.post_pending else 0
