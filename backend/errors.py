@@ -88,6 +88,13 @@ class OutsideGeofence(DomainError):
         super().__init__(detail, distance_m=distance_m, radius_m=radius_m, **extra)
 
 
+def problem_response(status, detail, *, kind=None, **extra):
+    """A problem-details response, for callbacks that must return one (the JWT library's)."""
+    if kind:
+        extra["type"] = PROBLEM_BASE + kind
+    return _respond(problem_body(status, detail, extra), status)
+
+
 def fail(status, detail, *, errors=None, kind=None, **extra):
     """Stop the request with a problem response; errors name fields and rules."""
     data = dict(extra)

@@ -34,6 +34,7 @@ from backend.orders.schemas import (
 )
 from backend.pagination import paginate
 from backend.places.tree import region_descendant_ids
+from backend.request_guard import check_rows
 
 TAGS = ["orders"]
 IDEMPOTENCY_DOC = (
@@ -170,6 +171,7 @@ def csv_rows(data: bytes) -> list[dict]:
     except UnicodeDecodeError:
         fail(422, "the file is not UTF-8 text", errors=[field_error("file", "must be UTF-8 CSV", "files")])
     rows = [_csv_body(r) for r in csv.DictReader(io.StringIO(text))]
+    check_rows(rows, first_row=0)  # NUL characters, named by row and column
     if not rows or len(rows) > MAX_BATCH:
         fail(422, f"a CSV holds 1 to {MAX_BATCH} orders", errors=[field_error("file", "wrong row count", "files")])
     return rows

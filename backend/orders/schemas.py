@@ -1,8 +1,9 @@
 """Request and response schemas of work orders, offers, rate cards and webhooks."""
 
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 from marshmallow import ValidationError, validates_schema
 
+from backend import fields
 from backend.models.orders import DISPATCH_MODES, ORDER_KINDS, ORDER_STATES, PRIORITIES
 from backend.shared_schemas import Page, PageQuery, coord_sys_field
 

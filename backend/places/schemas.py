@@ -1,5 +1,6 @@
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 
+from backend import fields
 from backend.models.places import REGION_LEVELS, SITE_TYPES
 from backend.shared_schemas import PageQuery, coord_sys_field
 

@@ -1,12 +1,13 @@
 """Route plans for a region: start, follow, cancel, publish (dispatchers)."""
 
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 from rq.command import send_stop_job_command
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job
 from sqlalchemy import select
 
 import dispatch
+from backend import fields
 from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
 from backend.errors import fail, field_error, not_found
