@@ -111,6 +111,8 @@ def test_implausible_date_times_are_422_naming_the_parameter(client, world, valu
 def test_ids_beyond_the_column_are_404_in_paths_and_422_elsewhere(client, world):
     assert_problem(client.get(f"{API}/orders/2147483648", headers=world["x1_admin"]), 404)
     assert_problem(client.get(f"{API}/orders/99999999999999999999999", headers=world["x1_admin"]), 404)
+    assert_problem(client.post(f"{API}/orders/2147483648/cancel", headers=world["x1_admin"], json={"reason": "r"}), 404)
+    assert_problem(client.patch(f"{API}/sites/2147483648", headers=world["x1_admin"], json={"name": "n"}), 404)
     order = create(client, world["x1_admin"])
     too_big = {"technician_id": 2**31}
     response = client.post(f"{CONSOLE}/orders/{order['id']}/assign", headers=world["dispatcher"], json=too_big)
