@@ -17,6 +17,7 @@ from datetime import datetime
 from flask import current_app
 
 from backend.redis_client import get_redis
+from backend.request_guard import bad_text
 from backend.tracking import state
 from backend.tracking.store import STREAM, stream_entry
 from backend.workforce.eligibility import PRESENCE_KEY
@@ -101,6 +102,7 @@ def parse_fix(raw) -> Fix | str:
         or isinstance(client_id, bool)
         or not str(client_id)
         or len(str(client_id)) > 64
+        or bad_text(str(client_id))  # NUL or a lone surrogate: PostgreSQL would refuse the writer's batch
     ):
         return "id: a client point id (string of 1..64 characters) is required"
     lon, lat = _number(raw.get("lon")), _number(raw.get("lat"))

@@ -151,3 +151,12 @@ def test_a_cgnat_webhook_address_is_refused_again_at_send_time(app, client, worl
     run_jobs(app, "webhooks")
     with app.app_context():
         assert "non-public address (100.100.100.200)" in db.session.scalar(select(WebhookDelivery.last_error))
+
+
+@pytest.mark.parametrize("client_id", ["fix\x001", "fix\ud8001"])
+def test_a_socket_fix_id_with_nul_or_a_surrogate_is_rejected_not_stored(client_id):
+    # Socket.IO payloads bypass the HTTP guard; one such id would make PostgreSQL refuse the
+    # writer's whole batch.
+    from backend.tracking.ingest import parse_fix
+
+    assert parse_fix({"id": client_id, "time": 1_800_000_000, "lon": 104.05, "lat": 30.65}).startswith("id:")
