@@ -25,7 +25,7 @@ from apiflask.fields import NaiveDateTime as _NaiveDateTime
 from marshmallow import ValidationError
 
 INT_BOUNDS = {32: (-(2**31), 2**31 - 1), 64: (-(2**63), 2**63 - 1)}
-YEARS = (1900, 2200)  # a plausible range for anything a work order or a shift refers to
+YEARS = (1900, 2999)  # plausible for anything the service refers to (2999 is a common "no end")
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)  # PostgreSQL refuses larger offsets
 _DIGITS = re.compile(r"[+-]?\d{1,20}")
 
