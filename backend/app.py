@@ -5,10 +5,30 @@ import logging
 from apiflask import APIFlask
 
 import mobile_api
-from backend import blueprints, cli, console_page, errors, health, realtime, redis_client
+from backend import (
+    blueprints,
+    cli,
+    console_page,
+    errors,
+    health,
+    openapi,
+    realtime,
+    redis_client,
+    request_guard,
+)
 from backend.config import load_settings
 from backend.extensions import db, jwt, migrate
 
+# Swagger UI is served from backend/static/vendor (copied from node_modules by scripts/setup.sh):
+# /docs loads nothing from outside the service.
+SWAGGER_UI_VENDOR = "/console/static/vendor/swagger-ui/"
+DOCS_SETTINGS = {
+    "SWAGGER_UI_CSS": SWAGGER_UI_VENDOR + "swagger-ui.css",
+    "SWAGGER_UI_BUNDLE_JS": SWAGGER_UI_VENDOR + "swagger-ui-bundle.js",
+    "SWAGGER_UI_STANDALONE_PRESET_JS": SWAGGER_UI_VENDOR + "swagger-ui-standalone-preset.js",
+    "DOCS_FAVICON": SWAGGER_UI_VENDOR + "favicon-32x32.png",
+    "SWAGGER_UI_CONFIG": {"validatorUrl": None},  # no badge fetched from validator.swagger.io
+}
 SECURITY_SCHEMES = {
     "BearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     "ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
@@ -23,6 +43,8 @@ def create_app(config=None):
     app.config.update(config)
     app.config["SECURITY_SCHEMES"] = SECURITY_SCHEMES
     app.config["VALIDATION_ERROR_STATUS_CODE"] = 422
+    app.config.update(DOCS_SETTINGS)
+    openapi.init_app(app)  # before any route: the bounded <int:…> converter
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
@@ -30,6 +52,7 @@ def create_app(config=None):
     jwt.init_app(app)
     redis_client.init_app(app)
     errors.init_app(app)
+    request_guard.init_app(app)
     realtime.init_app(app)
     app.register_blueprint(health.bp)
     blueprints.init_app(app)

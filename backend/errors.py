@@ -130,6 +130,13 @@ class ImportRejected(ValidationFailed):
     kind = "import-rejected"
 
 
+def problem_response(status, detail, *, kind=None, **extra):
+    """A problem-details response, for callbacks that must return one (the JWT library's)."""
+    if kind:
+        extra["type"] = PROBLEM_BASE + kind
+    return _respond(problem_body(status, detail, extra), status)
+
+
 def fail(status, detail, *, errors=None, kind=None, **extra):
     """Stop the request with a problem response; errors name fields and rules."""
     data = dict(extra)

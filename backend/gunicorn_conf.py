@@ -4,7 +4,10 @@ One gevent worker per process: Socket.IO needs sticky sessions, so processes sca
 out behind a sticky load balancer and share rooms through the Redis message queue.
 """
 
+import json
 import os
+
+from gunicorn import util
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 worker_class = "gevent"
@@ -14,6 +17,25 @@ timeout = 60
 # Flask-SocketIO must use the same concurrency model as the worker.
 raw_env = ["SOCKETIO_ASYNC_MODE=gevent"]
 accesslog = "-" if os.environ.get("ACCESS_LOG") else None
+# The app refuses a header line over 8190 bytes with a 431 problem (backend/request_guard.py);
+# gunicorn's own limit sits above it so that the app, not gunicorn, usually answers.
+limit_request_field_size = 16384
+
+
+def write_problem(sock, status_int, reason, mesg):
+    """gunicorn's answer to a request it cannot parse (431 for huge headers, 414 …), as RFC 9457
+    problem details instead of its HTML page."""
+    body = json.dumps(
+        {"type": "about:blank", "title": reason, "status": status_int, "detail": mesg}, ensure_ascii=True
+    ).encode()
+    head = (
+        f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: application/problem+json\r\nContent-Length: {len(body)}\r\n\r\n"
+    )
+    util.write_nonblock(sock, head.encode("latin-1") + body)
+
+
+util.write_error = write_problem  # workers/base.py calls util.write_error for unparseable requests
 
 
 def post_fork(server, worker):

@@ -1,4 +1,6 @@
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
+
+from backend import fields
 
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
 

@@ -11,7 +11,8 @@
 #     generated development secrets ($DEV_SECRETS below) only where .env and the environment have
 #     none; all other keys are kept
 #  7. flask db upgrade on the app database with .env loaded (when backend/app.py and migrations/ exist)
-#  8. console assets: npm ci (Leaflet pinned in package.json) copied to backend/static/vendor; chromium
+#  8. console and docs assets: npm ci (Leaflet, socket.io-client, swagger-ui-dist pinned in package.json)
+#     copied to backend/static/vendor; chromium
 #
 # Environment read:
 #   DATABASE_URL, REDIS_URL          servers to prefer (only their server part is used: the database
@@ -365,10 +366,12 @@ else
 fi
 
 # ---------------------------------------------------------------- 8. console assets, test browser
-# Leaflet (BSD-2-Clause) and socket.io-client (MIT) are pinned in package.json; their dist files are
-# copied, not committed, into backend/static/vendor/, which the /console page serves (no CDN, no external tiles).
+# Leaflet (BSD-2-Clause), socket.io-client (MIT) and swagger-ui-dist (Apache-2.0) are pinned in
+# package.json; their dist files are copied, not committed, into backend/static/vendor/, which the
+# /console page and /docs serve (no CDN, no external tiles).
 if [ -f package.json ]; then
-    if [ ! -f node_modules/leaflet/dist/leaflet.js ] || [ ! -f node_modules/socket.io-client/dist/socket.io.min.js ]; then
+    if [ ! -f node_modules/leaflet/dist/leaflet.js ] || [ ! -f node_modules/socket.io-client/dist/socket.io.min.js ] \
+        || [ ! -f node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then
         command -v npm >/dev/null 2>&1 || apt_install nodejs npm || log "WARNING: npm missing (${APT_ERROR}); /console will lack its map"
         if command -v npm >/dev/null 2>&1; then
             log "npm ci (console assets; log: .local/npm.log)"
@@ -379,6 +382,12 @@ if [ -f package.json ]; then
         mkdir -p backend/static/vendor/leaflet backend/static/vendor/socket.io
         cp -R node_modules/leaflet/dist/. backend/static/vendor/leaflet/
         cp node_modules/socket.io-client/dist/socket.io.min.js backend/static/vendor/socket.io/
+    fi
+    if [ -f node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then
+        mkdir -p backend/static/vendor/swagger-ui
+        for asset in swagger-ui.css swagger-ui-bundle.js swagger-ui-standalone-preset.js favicon-32x32.png LICENSE; do
+            cp "node_modules/swagger-ui-dist/$asset" backend/static/vendor/swagger-ui/
+        done
     fi
 fi
 # The browser test drives Debian's Chromium headless (Playwright without its own browsers).

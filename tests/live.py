@@ -3,6 +3,7 @@
 import os
 import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 import requests
@@ -27,14 +28,26 @@ def free_port() -> int:
 
 def start(name: str, **env) -> subprocess.Popen:
     environment = {**os.environ, "GRIDWORK_ENV": "testing", **{k: str(v) for k, v in env.items()}}
-    return subprocess.Popen(
+    # stderr goes to a file: an undrained pipe fills up (64 KiB of logs) and then blocks the
+    # process in the middle of a request, with its database transactions open.
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
         ["bash", "-c", f"exec {procfile_command(name)}"],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
         start_new_session=True,
     )
+    process.log = log
+    return process
+
+
+def log_tail(process: subprocess.Popen, size: int = 2000) -> str:
+    """The end of what the process wrote to stderr."""
+    process.log.seek(0, os.SEEK_END)
+    process.log.seek(max(0, process.log.tell() - size))
+    return process.log.read().decode(errors="replace")
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen, timeout=30.0):
@@ -43,7 +56,7 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout=30.0):
 
 def _answers(url: str, process: subprocess.Popen) -> bool:
     if process.poll() is not None:
-        raise RuntimeError(f"web process exited: {process.stderr.read().decode()[-2000:]}")
+        raise RuntimeError(f"web process exited: {log_tail(process)}")
     try:
         return requests.get(f"{url}/healthz", timeout=5).status_code in (200, 503)
     except requests.RequestException:

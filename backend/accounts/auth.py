@@ -12,8 +12,8 @@ from sqlalchemy import select
 from backend.accounts import api_keys
 from backend.accounts.actor import Actor
 from backend.accounts.scopes import ROLE_SCOPES
-from backend.errors import fail
-from backend.extensions import db
+from backend.errors import fail, problem_response
+from backend.extensions import db, jwt
 from backend.models import ApiKey, User
 
 
@@ -82,3 +82,17 @@ def _from_api_key(token: str) -> Actor:
         fail(401, "unknown or revoked API key", kind="unauthorized")
     key.last_used_at = datetime.now(UTC)
     return Actor("api_key", key.id, key.org_id, "client_api", frozenset(key.scopes))
+
+
+# The JWT library answers its own errors ({"msg": …}, some as 422); every one is a 401 problem here.
+def _unauthorized(detail):
+    return problem_response(401, detail, kind="unauthorized")
+
+
+jwt.unauthorized_loader(lambda reason: _unauthorized(f"sign in: {reason}"))
+jwt.invalid_token_loader(lambda reason: _unauthorized(f"invalid token: {reason}"))
+jwt.expired_token_loader(lambda _header, _payload: _unauthorized("the token has expired"))
+jwt.revoked_token_loader(lambda _header, _payload: _unauthorized("the token has been revoked"))
+jwt.needs_fresh_token_loader(lambda _header, _payload: _unauthorized("a fresh sign-in is required"))
+jwt.token_verification_failed_loader(lambda _header, _payload: _unauthorized("the token's claims were refused"))
+jwt.user_lookup_error_loader(lambda _header, _payload: _unauthorized("the token's user is unknown"))

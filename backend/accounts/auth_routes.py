@@ -1,6 +1,13 @@
-"""Sign-in for people: JWT access and refresh tokens."""
+"""Sign-in for people: JWT access and refresh tokens.
+
+Refresh tokens rotate: each use revokes the token and issues a new pair in the same family
+(the `fam` claim, shared by the access tokens). A rotated refresh token presented again means a
+copy is in someone else's hands, so the whole family is revoked, the newest tokens included
+(OAuth 2.0 Security Best Current Practice, refresh token rotation).
+"""
 
 import time
+import uuid
 
 from flask import current_app, request
 from flask_jwt_extended import create_access_token, create_refresh_token, get_jwt, get_jwt_identity, jwt_required
@@ -18,10 +25,13 @@ from backend.redis_client import get_redis
 
 LOGIN_ATTEMPTS = (10, 300)  # per email and address, per 5 minutes
 REVOKED_PREFIX = "gridwork:jwt:revoked:"
+ROTATED_PREFIX = "gridwork:jwt:rotated:"
+FAMILY_REVOKED_PREFIX = "gridwork:jwt:family-revoked:"
 
 
-def issue_tokens(user: User) -> dict:
-    claims = {"role": user.role, "org_id": user.org_id}
+def issue_tokens(user: User, family: str | None = None) -> dict:
+    """A new access and refresh token; a sign-in starts a family, a refresh continues it."""
+    claims = {"role": user.role, "org_id": user.org_id, "fam": family or uuid.uuid4().hex}
     return {
         "access_token": create_access_token(str(user.id), additional_claims=claims),
         "refresh_token": create_refresh_token(str(user.id), additional_claims=claims),
@@ -53,8 +63,10 @@ def refresh():
     user = db.session.get(User, int(get_jwt_identity()))
     if user is None or not user.is_active:
         fail(401, "this account is not active", kind="unauthorized")
-    _revoke(get_jwt())
-    return issue_tokens(user)
+    claims = get_jwt()
+    _revoke(claims)
+    _mark_rotated(claims)
+    return issue_tokens(user, family=claims.get("fam"))
 
 
 @api.post("/auth/logout")
@@ -83,6 +95,21 @@ def _revoke(claims):
     get_redis().set(REVOKED_PREFIX + claims["jti"], 1, ex=ttl)
 
 
+def _mark_rotated(claims):
+    ttl = max(int(claims["exp"] - time.time()), 1)
+    get_redis().set(ROTATED_PREFIX + claims["jti"], 1, ex=ttl)
+
+
+def _revoke_family(family: str):
+    get_redis().set(FAMILY_REVOKED_PREFIX + family, 1, ex=current_app.config["JWT_REFRESH_TOKEN_EXPIRES"])
+
+
 @jwt.token_in_blocklist_loader
 def _is_revoked(_header, payload):
-    return get_redis().exists(REVOKED_PREFIX + payload["jti"]) == 1
+    redis, family = get_redis(), payload.get("fam")
+    keys = [REVOKED_PREFIX + payload["jti"]] + ([FAMILY_REVOKED_PREFIX + family] if family else [])
+    if not redis.exists(*keys):
+        return False
+    if family and payload.get("type") == "refresh" and redis.exists(ROTATED_PREFIX + payload["jti"]):
+        _revoke_family(family)  # a rotated refresh token used again: end every token of its family
+    return True

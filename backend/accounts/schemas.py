@@ -1,5 +1,6 @@
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 
+from backend import fields
 from backend.accounts import api_keys
 from backend.accounts.scopes import API_KEY_SCOPES
 from backend.shared_schemas import Page

@@ -1,8 +1,9 @@
 """Request and response schemas of daily work records, their confirmations, work items and teams."""
 
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 from marshmallow import ValidationError, validates_schema
 
+from backend import fields
 from backend.models.records import RECORD_STATES, TEAM_CHANGES, WORK_UNITS
 from backend.shared_schemas import Page, PageQuery
 
@@ -49,11 +50,11 @@ class RecordSummaryOut(Schema):
     supersedes_id = fields.Integer(allow_none=True)
     state = fields.String()
     points = fields.Decimal(as_string=True)
-    pay_fen = fields.Integer()
-    fee_fen = fields.Integer()
-    shares_fen = fields.Integer()
-    insurance_fen = fields.Integer()
-    client_total_fen = fields.Integer()
+    pay_fen = fields.Integer(bits=64)
+    fee_fen = fields.Integer(bits=64)
+    shares_fen = fields.Integer(bits=64)
+    insurance_fen = fields.Integer(bits=64)
+    client_total_fen = fields.Integer(bits=64)
     digest = fields.String()
     created_at = fields.DateTime()
     client_deadline = fields.DateTime()

@@ -1,8 +1,9 @@
 """Request and response shapes of the money API. Amounts are strict integers of fen: a float,
 a fraction or a string is refused naming the field."""
 
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 
+from backend import fields
 from backend.shared_schemas import Page, PageQuery
 
 MAX_FEN = 10**15
@@ -10,6 +11,7 @@ MAX_FEN = 10**15
 
 def fen(required=True, minimum=1):
     return fields.Integer(
+        bits=64,
         required=required,
         strict=True,
         validate=validators.Range(minimum, MAX_FEN),
@@ -32,7 +34,7 @@ class TransferOut(Schema):
     seq = fields.Integer()
     id = fields.String()
     code = fields.String()
-    amount_fen = fields.Integer()
+    amount_fen = fields.Integer(bits=64)
     debit_account_id = fields.Integer()
     credit_account_id = fields.Integer()
     status = fields.String(metadata={"description": "posted, pending or voided"})
@@ -46,9 +48,9 @@ class TransferOut(Schema):
 class FundingOut(Schema):
     created = fields.Boolean(metadata={"description": "false when the bank reference was recorded before"})
     org_id = fields.Integer()
-    amount_fen = fields.Integer()
+    amount_fen = fields.Integer(bits=64)
     bank_reference = fields.String()
-    repaid_credit_fen = fields.Integer()
+    repaid_credit_fen = fields.Integer(bits=64)
     transfer = fields.Nested(TransferOut)
 
 
@@ -67,7 +69,7 @@ class AllocationOut(Schema):
     created = fields.Boolean()
     from_org_id = fields.Integer()
     to_org_id = fields.Integer()
-    amount_fen = fields.Integer()
+    amount_fen = fields.Integer(bits=64)
     transfer = fields.Nested(TransferOut)
 
 
@@ -80,18 +82,18 @@ class OrgFunds(Schema):
     org_id = fields.Integer()
     name = fields.String()
     parent_id = fields.Integer(allow_none=True)
-    balance_fen = fields.Integer(metadata={"description": "posted funds"})
-    reserved_fen = fields.Integer(metadata={"description": "held for published orders"})
-    available_fen = fields.Integer(metadata={"description": "balance - reserved + unused credit"})
-    credit_limit_fen = fields.Integer()
-    credit_used_fen = fields.Integer()
+    balance_fen = fields.Integer(bits=64, metadata={"description": "posted funds"})
+    reserved_fen = fields.Integer(bits=64, metadata={"description": "held for published orders"})
+    available_fen = fields.Integer(bits=64, metadata={"description": "balance - reserved + unused credit"})
+    credit_limit_fen = fields.Integer(bits=64)
+    credit_used_fen = fields.Integer(bits=64)
     account_id = fields.Integer(allow_none=True)
 
 
 class FundsTotals(Schema):
-    balance_fen = fields.Integer()
-    reserved_fen = fields.Integer()
-    available_fen = fields.Integer()
+    balance_fen = fields.Integer(bits=64)
+    reserved_fen = fields.Integer(bits=64)
+    available_fen = fields.Integer(bits=64)
 
 
 class FundsOut(Schema):
@@ -120,13 +122,13 @@ class AccountOut(Schema):
     owner_type = fields.String()
     owner_id = fields.Integer()
     currency = fields.String()
-    debits_posted = fields.Integer()
-    debits_pending = fields.Integer()
-    credits_posted = fields.Integer()
-    credits_pending = fields.Integer()
-    balance_fen = fields.Integer()
-    pending_fen = fields.Integer()
-    available_fen = fields.Integer()
+    debits_posted = fields.Integer(bits=64)
+    debits_pending = fields.Integer(bits=64)
+    credits_posted = fields.Integer(bits=64)
+    credits_pending = fields.Integer(bits=64)
+    balance_fen = fields.Integer(bits=64)
+    pending_fen = fields.Integer(bits=64)
+    available_fen = fields.Integer(bits=64)
     flags = fields.Dict()
     transfers = fields.List(fields.Nested(TransferOut))
 
@@ -138,11 +140,11 @@ class MonthQuery(Schema):
 
 
 class EarningsTotals(Schema):
-    pay_fen = fields.Integer()
-    shares_received_fen = fields.Integer()
-    gross_fen = fields.Integer()
-    tax_withheld_fen = fields.Integer()
-    net_fen = fields.Integer()
+    pay_fen = fields.Integer(bits=64)
+    shares_received_fen = fields.Integer(bits=64)
+    gross_fen = fields.Integer(bits=64)
+    tax_withheld_fen = fields.Integer(bits=64)
+    net_fen = fields.Integer(bits=64)
 
 
 class EarningsRecord(Schema):
@@ -151,9 +153,9 @@ class EarningsRecord(Schema):
     org_id = fields.Integer()
     source = fields.String(metadata={"description": "pay (own work) or share (a team member's work)"})
     member_technician_id = fields.Integer(allow_none=True)
-    income_fen = fields.Integer()
-    tax_withheld_fen = fields.Integer()
-    net_fen = fields.Integer()
+    income_fen = fields.Integer(bits=64)
+    tax_withheld_fen = fields.Integer(bits=64)
+    net_fen = fields.Integer(bits=64)
     tax = fields.Dict(metadata={"description": "the cumulative figures behind the tax withheld"})
     lines = fields.List(fields.Dict())
     shares = fields.List(fields.Dict())

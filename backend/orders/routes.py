@@ -33,6 +33,7 @@ from backend.orders.schemas import (
 )
 from backend.orders.search import OrderFilter, search_orders, visible_orders
 from backend.pagination import paginate
+from backend.request_guard import check_rows
 
 TAGS = ["orders"]
 IDEMPOTENCY_DOC = (
@@ -192,6 +193,7 @@ def csv_rows(data: bytes) -> list[dict]:
             "the file is not UTF-8 text", errors=[field_error("file", "must be UTF-8 CSV", "files")]
         ) from exc
     rows = [_csv_body(r) for r in csv.DictReader(io.StringIO(text))]
+    check_rows(rows, first_row=0)  # NUL characters, named by row and column
     if not rows or len(rows) > MAX_BATCH:
         raise PlainProblem(
             f"a CSV holds 1 to {MAX_BATCH} orders", errors=[field_error("file", "wrong row count", "files")]

@@ -7,10 +7,11 @@ answer only (a feed's distance, a new endpoint's secret) rides along with `With`
 
 from decimal import Decimal
 
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 from geoalchemy2.shape import to_shape
 from marshmallow import ValidationError, missing, validates_schema
 
+from backend import fields
 from backend.models.orders import DISPATCH_MODES, ORDER_KINDS, ORDER_STATES, PRIORITIES
 from backend.orders.transitions import allowed_from
 from backend.shared_schemas import Page, PageQuery, coord_sys_field

@@ -1,6 +1,7 @@
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 from geoalchemy2.shape import to_shape
 
+from backend import fields
 from backend.models.places import REGION_LEVELS, SITE_TYPES
 from backend.shared_schemas import PageQuery, coord_sys_field
 from geo.shapes import to_geojson

@@ -3,7 +3,6 @@ rows are stored or none, with each broken row named in the answer."""
 
 import csv
 import io
-import json
 
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -13,6 +12,7 @@ from backend.extensions import db
 from backend.models import Site
 from backend.places.schemas import SiteIn
 from backend.places.service import place_sites, set_site_location
+from backend.request_guard import BadJSON, check_rows, parse_json
 from geo.shapes import GeometryError, parse_point
 
 MAX_ROWS = 20_000
@@ -22,9 +22,9 @@ CSV_COLUMNS = ("code", "name", "site_type", "lon", "lat")
 def rows_from_upload(filename: str, raw: bytes) -> list[dict]:
     """Rows as SiteIn-shaped dicts; row numbers are 1-based data rows."""
     text = _decode(raw)
-    if filename.lower().endswith((".geojson", ".json")):
-        return _rows_from_geojson(text)
-    return _rows_from_csv(text)
+    rows = _rows_from_geojson(text) if filename.lower().endswith((".geojson", ".json")) else _rows_from_csv(text)
+    check_rows(rows)  # NUL characters and lone surrogates, named by row and column
+    return rows
 
 
 def import_sites(rows: list[dict], org_id: int) -> list[Site]:
@@ -133,11 +133,9 @@ def _number(value):
 
 def _rows_from_geojson(text):
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PlainProblem(
-            f"not JSON: {exc.msg} at line {exc.lineno}", errors=[field_error("file", "invalid JSON", "files")]
-        ) from exc
+        document = parse_json(text)
+    except BadJSON as exc:
+        raise PlainProblem(f"not usable JSON: {exc}", errors=[field_error("file", "invalid JSON", "files")]) from exc
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise PlainProblem(
             "expected a GeoJSON FeatureCollection",

@@ -1,8 +1,9 @@
 """Telecom sites: single create, bulk import, read, update."""
 
-from apiflask import Schema, fields
+from apiflask import Schema
 from sqlalchemy import select
 
+from backend import fields
 from backend.accounts.auth import current_actor, requires
 from backend.accounts.tenancy import get_visible_or_404, require_org_in_reach, scope_to_tenant
 from backend.blueprints import SECURITY, api

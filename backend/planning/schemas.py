@@ -1,8 +1,9 @@
 """Request and response schemas of route plans (the output schemas dump the plan rows)."""
 
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 
 import dispatch
+from backend import fields
 from backend.orders.schemas import GeoJSON
 from backend.shared_schemas import PageQuery
 

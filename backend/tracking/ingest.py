@@ -17,6 +17,7 @@ from datetime import datetime
 from flask import current_app
 
 from backend.redis_client import get_redis
+from backend.request_guard import bad_text
 from backend.tracking import positions, state
 from backend.tracking.positions import checkin_position  # noqa: F401  (kept here for the orders check-in)
 from backend.tracking.presence import PRESENCE_KEY
@@ -93,6 +94,7 @@ def parse_fix(raw) -> Fix | str:
         or isinstance(client_id, bool)
         or not str(client_id)
         or len(str(client_id)) > 64
+        or bad_text(str(client_id))  # NUL or a lone surrogate: PostgreSQL would refuse the writer's batch
     ):
         return "id: a client point id (string of 1..64 characters) is required"
     lon, lat = _number(raw.get("lon")), _number(raw.get("lat"))

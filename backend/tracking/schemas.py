@@ -1,7 +1,8 @@
 """Schemas of the tracking API (mobile uploads and consent, console live view and replay)."""
 
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 
+from backend import fields
 from backend.models.tracking import STATUSES
 from geo.coords import COORD_SYSTEMS
 

@@ -4,9 +4,12 @@ Signature (https://www.standardwebhooks.com): headers webhook-id, webhook-timest
 (epoch seconds) and webhook-signature = "v1," + base64(HMAC-SHA256(secret, f"{id}.{ts}.{body}")),
 where the secret is the bytes after the "whsec_" prefix, base64-decoded.
 
-SSRF: a URL whose host resolves to a loopback, link-local, private, reserved or multicast
-address is refused unless WEBHOOKS_ALLOW_PRIVATE is set (development and tests); the check
-runs at registration and again before every attempt, and redirects are never followed.
+SSRF: a URL whose host resolves to any address that is not globally routable (ipaddress'
+is_global: loopback, link-local, private, CGNAT 100.64.0.0/10 — Alibaba Cloud's metadata service
+is 100.100.100.200 —, reserved, documentation ranges) or is multicast, including IPv4 addresses
+wrapped in IPv6 (mapped, 6to4, NAT64), is refused unless WEBHOOKS_ALLOW_PRIVATE is set
+(development and tests); the check runs at registration and again before every attempt, and
+redirects are never followed.
 """
 
 import base64
@@ -65,16 +68,23 @@ def check_url(url: str, *, allow_private: bool) -> list[str]:
         raise UnsafeURL(f"the host does not resolve: {exc}") from exc
     addresses = sorted({info[4][0] for info in infos})
     if not allow_private:
-        bad = [a for a in addresses if not _public(a)]
+        bad = [a for a in addresses if not is_public(a)]
         if bad:
             raise UnsafeURL(f"the host resolves to a non-public address ({', '.join(bad)})")
     return addresses
 
 
-def _public(address: str) -> bool:
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def is_public(address: str) -> bool:
+    """Globally routable unicast, and so is any IPv4 address the IPv6 one carries."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    return not (
-        ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified
-    )
+    if not ip.is_global or ip.is_multicast:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour or (ip.teredo or (None, None))[1]
+        if ip in NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        return embedded is None or is_public(str(embedded))
+    return True

@@ -1,7 +1,8 @@
 """Schemas of the workforce API: onboarding (mobile), technicians and decisions (console)."""
 
-from apiflask import Schema, fields, validators
+from apiflask import Schema, validators
 
+from backend import fields
 from backend.accounts.schemas import PASSWORD_RULE
 from backend.models.workforce import CERT_KINDS, EQUIPMENT, MAX_SKILL_LEVEL, PAYOUT_KINDS, PROFILE_STATES
 from backend.shared_schemas import Page, PageQuery

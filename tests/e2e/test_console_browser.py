@@ -9,21 +9,12 @@ import pytest
 import socketio as socketio_client
 
 from mobile_api.sockets import TECHNICIAN
+from tests.e2e.conftest import CHROMIUM
 from tests.factories import PASSWORD
 from tests.integration.tracking.conftest import fix, region, stored, technician, tracker  # noqa: F401  (fixtures)
 from tests.waiting import wait_until
 
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
 
 
@@ -40,14 +31,6 @@ def drive(url, token, stop):
             time.sleep(max(0.0, start + seq * 0.3 - time.time()))  # a phone's pace, not a wait
     finally:
         phone.disconnect()
-
-
-@pytest.fixture
-def browser():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 def marker_position(page, technician_id):
