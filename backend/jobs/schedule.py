@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from backend.jobs import heartbeat
+from backend.notifications import jobs as notification_jobs
 from backend.orders import jobs as order_jobs
 from backend.planning import jobs as planning
 from backend.tracking import jobs as tracking
@@ -29,6 +30,7 @@ PERIODIC_JOBS = (
     Periodic(tracking.expire_presence, interval=30),
     Periodic(tracking.maintain_partitions, cron="20 16 * * *"),  # daily, 00:20 China Standard Time
     Periodic(planning.replan_changed_regions, interval=60),
+    Periodic(notification_jobs.sweep, interval=15),
 )
 
 

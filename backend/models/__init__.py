@@ -1,6 +1,7 @@
 """ORM models; the schema itself comes only from the Alembic migrations."""
 
 from backend.models.accounts import ApiKey, Organization, Technician, User
+from backend.models.notifications import Device, Notification, NotificationPreference
 from backend.models.orders import (
     IdempotencyKey,
     MatchingPosition,
@@ -33,10 +34,13 @@ __all__ = [
     "AgreementTemplate",
     "ApiKey",
     "Certification",
+    "Device",
     "DispatcherRegion",
     "IdempotencyKey",
     "LocationConsent",
     "MatchingPosition",
+    "Notification",
+    "NotificationPreference",
     "Order",
     "OrderEvent",
     "OrderOffer",

@@ -44,6 +44,8 @@ def publish(order: Order, actor) -> Order:
 def cancel(order: Order, actor, reason: str) -> Order:
     transition(order, "cancelled", actor, reason=reason)
     assign.close_offers(order.id, -1, "withdrawn")
+    if order.technician_id is not None:
+        to_technician(order.technician_id, "cancellation", {"order_id": order.id, "reason": reason})
     return order
 
 
