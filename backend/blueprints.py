@@ -20,6 +20,7 @@ API_ROUTES = (
     "backend.places.site_routes",
     "backend.orders.routes",
     "backend.webhooks.routes",
+    "backend.hints.routes",
 )
 CONSOLE_ROUTES = (
     "backend.workforce.console_routes",
@@ -27,6 +28,7 @@ CONSOLE_ROUTES = (
     "backend.planning.console_routes",
     "backend.tracking.console_routes",
     "backend.notifications.console_routes",
+    "backend.hints.console_routes",
 )
 
 

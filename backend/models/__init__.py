@@ -1,6 +1,7 @@
 """ORM models; the schema itself comes only from the Alembic migrations."""
 
 from backend.models.accounts import ApiKey, Organization, Technician, User
+from backend.models.hints import WorkHint
 from backend.models.notifications import Device, Notification, NotificationPreference
 from backend.models.orders import (
     IdempotencyKey,
@@ -65,5 +66,6 @@ __all__ = [
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkHint",
     "WorkforceAudit",
 ]

@@ -1,4 +1,4 @@
-"""notifications: technicians' devices, the push/SMS outbox, notification preferences
+"""technician side: devices, the push/SMS outbox, notification preferences, work hints
 
 Revision ID: 0010
 Revises: 0005
@@ -70,9 +70,29 @@ def upgrade():
         sa.Column("muted_kinds", postgresql.ARRAY(sa.String(32)), nullable=False, server_default="{}"),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "work_hints",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("org_id", sa.Integer(), sa.ForeignKey("organizations.id")),
+        sa.Column("work_type", sa.String(64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("procedure", postgresql.JSONB(), nullable=False),
+        sa.Column("tools", postgresql.JSONB(), nullable=False),
+        sa.Column("spare_parts", postgresql.JSONB(), nullable=False),
+        sa.Column("safety_notes", postgresql.JSONB(), nullable=False),
+        sa.Column("created_by_id", sa.Integer(), sa.ForeignKey("users.id")),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index(
+        "uq_work_hints_version",
+        "work_hints",
+        [sa.text("coalesce(org_id, 0)"), "work_type", "version"],
+        unique=True,
+    )
 
 
 def downgrade():
+    op.drop_table("work_hints")
     op.drop_table("notification_preferences")
     op.drop_table("notifications")
     op.drop_table("devices")
