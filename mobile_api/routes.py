@@ -1,5 +1,5 @@
 """Mobile routes: importing each capability's module registers its routes on `mobile`."""
 
-from mobile_api import devices, hints, onboarding, orders, tracking
+from mobile_api import devices, hints, onboarding, orders, sync, tracking
 
-CAPABILITIES = (onboarding, orders, tracking, devices, hints)
+CAPABILITIES = (onboarding, orders, tracking, devices, hints, sync)

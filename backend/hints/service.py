@@ -25,12 +25,12 @@ DONE = ("delivered", "verified")
 def current_hint(org_id: int, work_type: str) -> WorkHint | None:
     owners = org_ancestor_ids(org_id)
     rank = {owner: i for i, owner in enumerate(owners)}
-    latest = db.session.scalars(
-        select(WorkHint)
+    newest = (
+        select(func.max(WorkHint.id))
         .where(WorkHint.work_type == work_type, WorkHint.org_id.in_(owners) | WorkHint.org_id.is_(None))
-        .distinct(func.coalesce(WorkHint.org_id, 0))
-        .order_by(func.coalesce(WorkHint.org_id, 0), WorkHint.version.desc())
-    ).all()
+        .group_by(WorkHint.org_id)
+    )
+    latest = list(db.session.scalars(select(WorkHint).where(WorkHint.id.in_(newest))))
     latest.sort(key=lambda h: rank.get(h.org_id, len(owners)))  # the client's own first, the platform's last
     return latest[0] if latest else None
 

@@ -16,6 +16,7 @@ from backend.models.orders import (
 )
 from backend.models.places import Region, Site
 from backend.models.planning import PlanRoute, PlanStop, PlanUnassigned, RoutePlan
+from backend.models.sync import OfflineWrite
 from backend.models.tracking import DispatcherRegion, LocationConsent, TechnicianEvent, TrackPoint
 from backend.models.workforce import (
     AgreementSignature,
@@ -42,6 +43,7 @@ __all__ = [
     "MatchingPosition",
     "Notification",
     "NotificationPreference",
+    "OfflineWrite",
     "Order",
     "OrderEvent",
     "OrderOffer",

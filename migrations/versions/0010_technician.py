@@ -1,4 +1,4 @@
-"""technician side: devices, the push/SMS outbox, notification preferences, work hints
+"""technician side: devices, the push/SMS outbox, notification preferences, work hints, offline writes
 
 Revision ID: 0010
 Revises: 0005
@@ -89,9 +89,23 @@ def upgrade():
         [sa.text("coalesce(org_id, 0)"), "work_type", "version"],
         unique=True,
     )
+    op.create_table(
+        "offline_writes",
+        sa.Column("technician_id", sa.Integer(), sa.ForeignKey("technicians.id"), primary_key=True),
+        sa.Column("client_id", sa.String(64), primary_key=True),
+        sa.Column("type", sa.String(16), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("outcome", sa.String(16), nullable=False),
+        sa.Column("result", postgresql.JSONB(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("type IN ('check_in', 'check_out', 'deliver', 'readings')", name="ck_offline_writes_type"),
+        sa.CheckConstraint("outcome IN ('accepted', 'refused')", name="ck_offline_writes_outcome"),
+    )
 
 
 def downgrade():
+    op.drop_table("offline_writes")
     op.drop_table("work_hints")
     op.drop_table("notification_preferences")
     op.drop_table("notifications")
