@@ -1,5 +1,5 @@
 """Mobile routes: importing each capability's module registers its routes on `mobile`."""
 
-from mobile_api import devices, hints, onboarding, orders, sync, tracking
+from mobile_api import devices, hints, navigation, onboarding, orders, sync, tracking
 
-CAPABILITIES = (onboarding, orders, tracking, devices, hints, sync)
+CAPABILITIES = (onboarding, orders, tracking, devices, hints, sync, navigation)
