@@ -20,7 +20,8 @@ from backend.notifications.kinds import SMS_TEXT, render
 from backend.notifications.preferences import decide, preferences_of
 from backend.notifications.push import PushMessage, adapter_for
 
-LOST_AFTER_S = 30  # a pending row older than this lost its enqueue
+LOST_AFTER_S = 30  # a pending row older than this lost its enqueue (or waits for its retry)
+MAX_ATTEMPTS = 3  # pushes that failed on every device (provider down) are retried by the sweep
 SWEEP_BATCH = 200
 log = logging.getLogger(__name__)
 
@@ -71,11 +72,16 @@ def push_to_devices(row: Notification, now: datetime):
         )
         if result.outcome == "dead_token":
             db.session.delete(device)
-    delivered = any(r["outcome"] == "delivered" for r in results[len(row.results) :])
+    outcomes = {r["outcome"] for r in results[len(row.results) :]}
     row.results = results
     row.attempts += 1
     row.sent_at = now
-    row.state = "sent" if delivered else ("failed" if devices else "no_device")
+    if "delivered" in outcomes:
+        row.state = "sent"
+    elif "failed" in outcomes and row.attempts < MAX_ATTEMPTS:
+        row.state = "pending"  # the provider did not answer well: the sweep tries again
+    else:
+        row.state = "failed" if devices else "no_device"
 
 
 def message_for(row: Notification) -> PushMessage:

@@ -24,6 +24,7 @@ from backend.notifications.kinds import KINDS, is_urgent
 from backend.notifications.settings import int_setting
 
 _PENDING = "gridwork_notifications_to_send"
+_XACT = "gridwork_notifications_xact"
 log = logging.getLogger(__name__)
 
 
@@ -62,23 +63,27 @@ def notify_technician(technician_id: int, kind: str, data: dict, *, dedupe_key: 
 
 
 def _default_key(technician_id, kind, data) -> str:
-    transaction = db.session.execute(select(func.pg_current_xact_id())).scalar_one()
+    transaction = db.session.info.get(_XACT)
+    if transaction is None:  # asked once per transaction (an offer to 100 technicians asks once)
+        transaction = db.session.info[_XACT] = db.session.execute(select(func.pg_current_xact_id())).scalar_one()
     content = json.dumps([technician_id, kind, data, str(transaction)], sort_keys=True, default=str)
     return f"{kind}:{technician_id}:{hashlib.sha256(content.encode()).hexdigest()[:32]}"
 
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session):
+    session.info.pop(_XACT, None)
     for notification_id in session.info.pop(_PENDING, []):
         try:
             send.enqueue(notification_id)
-        except RedisError:  # a lost enqueue is picked up by the sweep (jobs.sweep_pending)
+        except RedisError:  # a lost enqueue is picked up by the periodic jobs.sweep
             log.exception("enqueueing notification %s failed", notification_id)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session):
     session.info.pop(_PENDING, None)
+    session.info.pop(_XACT, None)
 
 
 # Order events the phones get over the socket, and the kind each one is pushed as.

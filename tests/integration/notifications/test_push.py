@@ -226,3 +226,16 @@ def test_a_notification_carries_ids_not_state(app, world, sandbox):
         "notification_kind": "daily_record",
     }
     assert "2026-11-30" in message.body and not row.urgent and row.created_at <= utcnow()
+
+
+def test_a_provider_failure_is_retried_then_given_up(app, client, world, sandbox, monkeypatch):
+    register(client, world["tech_a_h"], "jpush-flaky")
+    monkeypatch.setitem(app.config, "PUSH_JPUSH_MASTER_SECRET", "wrong")  # the provider answers 401
+    with app.app_context():
+        notification_id = notify_technician(world["tech_a"], "safety", {"message": "gas leak"}, dedupe_key="s:1")
+        db.session.commit()
+        states = [jobs.send(notification_id) for _ in range(3)]
+    assert states == ["pending", "pending", "failed"]
+    [row] = notifications(app, world["tech_a"])
+    assert [r["status"] for r in row.results] == [401, 401, 401] and row.attempts == 3
+    assert len(sandbox.calls("jpush-flaky")) == 3
