@@ -15,6 +15,7 @@ from backend import (
     realtime,
     redis_client,
     request_guard,
+    technician_app,
 )
 from backend.config import load_settings
 from backend.extensions import db, jwt, migrate
@@ -57,6 +58,7 @@ def create_app(config=None):
     app.register_blueprint(health.bp)
     blueprints.init_app(app)
     console_page.init_app(app)
+    technician_app.init_app(app)
     mobile_api.init_app(app)
     cli.init_app(app)
     return app

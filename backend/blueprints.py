@@ -22,6 +22,7 @@ API_ROUTES = (
     "backend.webhooks.routes",
     "backend.money.routes",
     "backend.money.record_routes",
+    "backend.hints.routes",
 )
 CONSOLE_ROUTES = (
     "backend.workforce.console_routes",
@@ -30,6 +31,8 @@ CONSOLE_ROUTES = (
     "backend.tracking.console_routes",
     "backend.money.console_routes",
     "backend.money.record_console_routes",
+    "backend.notifications.console_routes",
+    "backend.hints.console_routes",
 )
 
 

@@ -1,5 +1,5 @@
 """Mobile routes: importing each capability's module registers its routes on `mobile`."""
 
-from mobile_api import earnings, onboarding, orders, tracking, work_records
+from mobile_api import devices, earnings, hints, navigation, onboarding, orders, sync, tracking, work_records
 
-CAPABILITIES = (onboarding, orders, tracking, earnings, work_records)
+CAPABILITIES = (onboarding, orders, tracking, earnings, work_records, devices, hints, sync, navigation)

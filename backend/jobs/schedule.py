@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from backend.jobs import heartbeat
 from backend.money import jobs as money_jobs
+from backend.notifications import jobs as notification_jobs
 from backend.orders import jobs as order_jobs
 from backend.planning import jobs as planning
 from backend.tracking import jobs as tracking
@@ -32,6 +33,7 @@ PERIODIC_JOBS = (
     Periodic(planning.replan_changed_regions, interval=60),
     Periodic(money_jobs.close_days, interval=60),  # each client's day closes at 23:59 in its time zone
     Periodic(money_jobs.confirm_windows, interval=300),
+    Periodic(notification_jobs.sweep, interval=15),
 )
 
 

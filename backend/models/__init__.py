@@ -1,7 +1,9 @@
 """ORM models; the schema itself comes only from the Alembic migrations."""
 
 from backend.models.accounts import ApiKey, Organization, Technician, User
+from backend.models.hints import WorkHint
 from backend.models.money import LedgerAccount, LedgerTransfer
+from backend.models.notifications import Device, Notification, NotificationPreference
 from backend.models.orders import (
     IdempotencyKey,
     MatchingPosition,
@@ -25,6 +27,7 @@ from backend.models.records import (
     WorkItem,
 )
 from backend.models.settlement import CreditLimit, OrderReservation, RecordPosting, TaxWithholding, TaxYear
+from backend.models.sync import OfflineWrite
 from backend.models.tracking import DispatcherRegion, LocationConsent, TechnicianEvent, TrackPoint
 from backend.models.workforce import (
     AgreementSignature,
@@ -46,12 +49,16 @@ __all__ = [
     "Certification",
     "CreditLimit",
     "DailyWorkRecord",
+    "Device",
     "DispatcherRegion",
     "IdempotencyKey",
     "LedgerAccount",
     "LedgerTransfer",
     "LocationConsent",
     "MatchingPosition",
+    "Notification",
+    "NotificationPreference",
+    "OfflineWrite",
     "Order",
     "OrderEvent",
     "OrderOffer",
@@ -85,6 +92,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEndpoint",
     "WorkDayClose",
+    "WorkHint",
     "WorkItem",
     "WorkforceAudit",
 ]

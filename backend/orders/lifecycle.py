@@ -47,6 +47,8 @@ def cancel(order: Order, actor, reason: str) -> Order:
     transition(order, "cancelled", actor, reason=reason)
     settlement.release_order(order)
     assign.close_offers(order.id, -1, "withdrawn")
+    if order.technician_id is not None:
+        to_technician(order.technician_id, "cancellation", {"order_id": order.id, "reason": reason})
     return order
 
 
@@ -57,9 +59,10 @@ def en_route(order: Order, technician_id: int) -> Order:
 # --- on site -----------------------------------------------------------------------------------
 
 
-def check_fix(order: Order, technician_id: int, lon_lat, accuracy_m: float, is_mock: bool) -> float:
+def check_fix(order: Order, technician_id: int, lon_lat, accuracy_m: float, is_mock: bool, *, live=True) -> float:
     """422 unless the fix is honest, precise enough and inside the site's geofence, and the
-    technician's own recent track (if they stream one) agrees; returns metres from the site."""
+    technician's own recent track (if they stream one) agrees; returns metres from the site.
+    A fix recorded offline (`live=False`) is not compared with the track as it is now."""
     site = db.session.get(Site, order.site_id) if order.site_id else None
     radius = (
         site.geofence_radius_m if site and site.geofence_radius_m else current_app.config["CHECKIN_DEFAULT_RADIUS_M"]
@@ -73,7 +76,7 @@ def check_fix(order: Order, technician_id: int, lon_lat, accuracy_m: float, is_m
         problems.append(field_error("accuracy_m", f"accuracy {accuracy_m:.0f} m is worse than {max_accuracy} m"))
     if metres > radius:
         problems.append(field_error("location", f"{metres:.0f} m from the site; the geofence is {radius} m"))
-    tracked = _tracked_distance_m(order, technician_id)
+    tracked = _tracked_distance_m(order, technician_id) if live else None
     if tracked is not None and tracked > radius:
         problems.append(
             field_error(
@@ -127,11 +130,13 @@ def check_window(order: Order, now):
         )
 
 
-def check_in(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) -> Order:
+def check_in(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock, *, at=None) -> Order:
+    """`at`: the time a fix was recorded offline; the window and fence rules apply to it."""
     check_allowed(order, "on_site")
-    now = utcnow()
-    metres, location = _inside_fence(order, technician_id, now, lon_lat, accuracy_m, is_mock)
-    remember_position(technician_id, lon_lat)
+    now = at or utcnow()
+    metres, location = _inside_fence(order, technician_id, now, lon_lat, accuracy_m, is_mock, live=at is None)
+    if at is None:  # an offline fix is history, not where the technician is now
+        remember_position(technician_id, lon_lat)
     return transition(
         order,
         "on_site",
@@ -143,7 +148,7 @@ def check_in(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) -> 
     )
 
 
-def check_out(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) -> Order:
+def check_out(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock, *, at=None) -> Order:
     """A checkin order's delivery: leave the site inside the fence; the duration is recorded."""
     if order.kind != "checkin":
         raise IllegalTransition(
@@ -152,8 +157,8 @@ def check_out(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) ->
             allowed=["delivered"],
         )
     check_allowed(order, "delivered")
-    now = utcnow()
-    metres, location = _inside_fence(order, technician_id, now, lon_lat, accuracy_m, is_mock)
+    now = at or utcnow()
+    metres, location = _inside_fence(order, technician_id, now, lon_lat, accuracy_m, is_mock, live=at is None)
     minutes = _minutes(order.on_site_at, now)
     return transition(
         order,
@@ -167,10 +172,10 @@ def check_out(order: Order, technician_id: int, lon_lat, accuracy_m, is_mock) ->
     )
 
 
-def _inside_fence(order: Order, technician_id: int, now, lon_lat, accuracy_m, is_mock):
+def _inside_fence(order: Order, technician_id: int, now, lon_lat, accuracy_m, is_mock, live=True):
     """The window and geofence checks of a check-in or check-out: (metres from the site, the fix as a point)."""
     check_window(order, now)
-    metres = check_fix(order, technician_id, lon_lat, accuracy_m, is_mock)
+    metres = check_fix(order, technician_id, lon_lat, accuracy_m, is_mock, live=live)
     return round(metres, 1), from_shape(Point(*lon_lat), srid=4326)
 
 
@@ -207,7 +212,7 @@ def _uploaded_for(order: Order) -> set[str]:
     return set(rows)
 
 
-def deliver(order: Order, technician_id: int, body: dict) -> Order:
+def deliver(order: Order, technician_id: int, body: dict, *, at=None) -> Order:
     """Hand the work over: evidence uploaded for this order, notes and readings (project: files only)."""
     if order.kind == "checkin":
         raise IllegalTransition(
@@ -217,7 +222,7 @@ def deliver(order: Order, technician_id: int, body: dict) -> Order:
         )
     check_allowed(order, "delivered")
     _check_delivery(order, body)
-    now = utcnow()
+    now = at or utcnow()  # `at`: recorded offline
     minutes = _minutes(order.on_site_at, now) if order.kind == "dispatch" else None
     delivery = {
         "evidence": body["evidence"],

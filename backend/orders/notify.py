@@ -16,6 +16,7 @@ from backend.accounts.tenancy import org_ancestor_ids
 from backend.extensions import db, socketio
 from backend.models import WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
+from backend.notifications.outbox import order_event
 from backend.orders.schemas import OrderOut
 from backend.realtime import CONSOLE, TECHNICIAN, external_emitter, region_rooms
 from backend.webhooks.jobs import deliver
@@ -56,6 +57,7 @@ def emit(event_name, data, *, room, namespace):
 
 def to_technician(technician_id, event_name, data):
     after_commit(emit, event_name, data, room=f"tech:{technician_id}", namespace=TECHNICIAN)
+    order_event(technician_id, event_name, data)  # pushed too: the app may be closed
 
 
 def to_region_consoles(event_name, data, region_id):

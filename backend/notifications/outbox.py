@@ -1,0 +1,96 @@
+"""The notification outbox: `notify_technician` writes one row in the caller's transaction;
+once that transaction commits, a job sends it (backend/notifications/jobs.py).
+
+Idempotent: a row's `dedupe_key` is unique. Callers with a natural key (a daily record and its
+version) pass it; otherwise the key is the content plus the current transaction, so the same
+event emitted twice in one change is stored once while a later re-offer is a new row.
+"""
+
+import hashlib
+import json
+import logging
+from datetime import timedelta
+
+from redis.exceptions import RedisError
+from sqlalchemy import event, func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from backend.extensions import db
+from backend.models import Notification
+from backend.models.base import utcnow
+from backend.notifications.jobs import send
+from backend.notifications.kinds import KINDS, is_urgent
+from backend.notifications.settings import int_setting
+
+_PENDING = "gridwork_notifications_to_send"
+_XACT = "gridwork_notifications_xact"
+log = logging.getLogger(__name__)
+
+
+def notify_technician(technician_id: int, kind: str, data: dict, *, dedupe_key: str | None = None) -> int | None:
+    """Queue a notification for a technician; returns its id (None when it already exists).
+
+    `data` carries the ids the app needs to fetch the current state (order_id, offer_id,
+    record_id ...); it is not the state itself.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    urgent = is_urgent(kind, data)
+    now = utcnow()
+    key = dedupe_key or _default_key(technician_id, kind, data)
+    stmt = (
+        insert(Notification)
+        .values(
+            technician_id=technician_id,
+            kind=kind,
+            urgent=urgent,
+            data=data,
+            dedupe_key=key,
+            state="pending",
+            attempts=0,
+            results=[],
+            created_at=now,
+            sms_due_at=now + timedelta(seconds=int_setting("NOTIFY_URGENT_SMS_AFTER_S")) if urgent else None,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(Notification.id)
+    )
+    notification_id = db.session.execute(stmt).scalar_one_or_none()
+    if notification_id is not None:
+        db.session.info.setdefault(_PENDING, []).append(notification_id)
+    return notification_id
+
+
+def _default_key(technician_id, kind, data) -> str:
+    transaction = db.session.info.get(_XACT)
+    if transaction is None:  # asked once per transaction (an offer to 100 technicians asks once)
+        transaction = db.session.info[_XACT] = db.session.execute(select(func.pg_current_xact_id())).scalar_one()
+    content = json.dumps([technician_id, kind, data, str(transaction)], sort_keys=True, default=str)
+    return f"{kind}:{technician_id}:{hashlib.sha256(content.encode()).hexdigest()[:32]}"
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session):
+    session.info.pop(_XACT, None)
+    for notification_id in session.info.pop(_PENDING, []):
+        try:
+            send.enqueue(notification_id)
+        except RedisError:  # a lost enqueue is picked up by the periodic jobs.sweep
+            log.exception("enqueueing notification %s failed", notification_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session):
+    session.info.pop(_PENDING, None)
+    session.info.pop(_XACT, None)
+
+
+# Order events the phones get over the socket, and the kind each one is pushed as.
+ORDER_EVENT_KINDS = {"offer": "offer", "assignment": "assignment", "cancellation": "cancellation"}
+
+
+def order_event(technician_id: int, event_name: str, data: dict) -> int | None:
+    """The push twin of a socket event to a technician (backend/orders/notify.to_technician)."""
+    kind = "rework" if data.get("mode") == "rejected" else ORDER_EVENT_KINDS.get(event_name)
+    return notify_technician(technician_id, kind, data) if kind else None
