@@ -43,9 +43,8 @@ class Integer(_Integer):
 
     def _validated(self, value):
         # bool is an int in Python, and a float or "1.5" would be truncated silently: refuse them.
-        if isinstance(value, bool) or not (
-            isinstance(value, int) or (isinstance(value, str) and _DIGITS.fullmatch(value))
-        ):
+        digits = isinstance(value, str) and not self.strict and _DIGITS.fullmatch(value)
+        if isinstance(value, bool) or not (isinstance(value, int) or digits):
             raise self.make_error("invalid", input=value)
         return int(value)
 

@@ -6,7 +6,7 @@ application/problem+json with the Problem schema (RFC 9457):
 - path parameters, or an id (`…_id`) named in the query or body → 404 (ids beyond the column
   never match a route, see BoundedInt);
 - a request body → 400 (malformed, too deep), 413 (too large), 415 (wrong media type), 422;
-- query parameters → 422; a write (POST, PUT, PATCH, DELETE) → 409;
+- query parameters and text path segments → 422; a write (POST, PUT, PATCH, DELETE) → 409;
 - a view that calls rate_limit.hit → 429.
 """
 
@@ -106,13 +106,18 @@ def _error_statuses(method, operation, view, schemas) -> set[int]:
         statuses.add(404)
     if "requestBody" in operation:
         statuses |= {400, 413, 415, 422}
-    if any(p.get("in") == "query" for p in parameters):
+    if any(p.get("in") == "query" or _text_in_path(p) for p in parameters):
         statuses.add(422)
     if method in WRITES:
         statuses.add(409)
     if view is not None and _calls_rate_limit(view):
         statuses.add(429)
     return statuses
+
+
+def _text_in_path(parameter) -> bool:
+    # A text segment (a month, a work type) is checked by its view or the request guard: 422.
+    return parameter.get("in") == "path" and parameter.get("schema", {}).get("type") != "integer"
 
 
 def _names_an_id(operation, schemas) -> bool:
