@@ -1,6 +1,11 @@
 """A generated, seeded working day in Chengdu, solved by our optimizer and by VROOM.
 
     .venv/bin/python -m bench.city_day --seconds 60 [--seed 1] [--techs 200] [--orders 2000]
+    .venv/bin/python -m bench.city_day --production --workers 2 --seconds 60 --seed 1
+
+``--production`` runs what the planning job runs (:func:`dispatch.production_params` for
+the day's size, the urgent-first policy, ``--workers`` cores, ``--seconds`` of budget), then
+VROOM alone with the same cores and time.
 
 The day: technicians live across the city and start and end their shift at home
 (08-17, 09-18 or 10-19 h); each has a role (fiber / tower / copper), skill levels 1-3 and
@@ -26,7 +31,17 @@ from time import perf_counter
 
 import numpy as np
 
-from dispatch import Order, Params, Problem, Technician, TimeWindow, solve, vroom_start
+from dispatch import (
+    URGENT_FIRST,
+    Order,
+    Params,
+    Problem,
+    Technician,
+    TimeWindow,
+    production_params,
+    solve,
+    vroom_start,
+)
 from geo.travel import StraightLineProvider
 
 H = 3600
@@ -98,6 +113,14 @@ def ours(problem: Problem, args, start: str = "greedy") -> dict[str, list[str]]:
     """Our optimizer under the urgent-first policy, from a greedy or a VROOM start."""
     params = Params(warm_start=start, warm_start_share=args.share, search_workers=args.workers)
     plan = solve(problem, params, seed=args.seed, time_limit=args.seconds)
+    return {r.technician_id: r.order_ids for r in plan.routes}
+
+
+def production(problem: Problem, args) -> dict[str, list[str]]:
+    """Exactly what the planning job runs: :func:`dispatch.production_params` for this size,
+    the urgent-first policy, ``--workers`` cores and ``--seconds`` of budget."""
+    params = production_params(len(problem.orders), len(problem.technicians), URGENT_FIRST, args.workers, args.seconds)
+    plan = solve(problem, params, seed=args.seed)
     return {r.technician_id: r.order_ids for r in plan.routes}
 
 
@@ -176,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--share", type=float, default=0.5, help="time share of the VROOM start")
     ap.add_argument("--workers", type=int, default=1, help="parts solved side by side (processes)")
     ap.add_argument("--only", default="gridwork,gridwork+vroom-start,vroom")
+    ap.add_argument("--production", action="store_true", help="production settings, then VROOM alone")
     args = ap.parse_args(argv)
     began = perf_counter()
     problem = generate(args.seed, args.techs, args.orders)
@@ -189,7 +213,14 @@ def main(argv: list[str] | None = None) -> None:
         ),
         flush=True,
     )
-    solvers = {"gridwork": ours, "gridwork+vroom-start": ours_from_vroom, "vroom": vroom_routes}
+    if args.production:
+        args.only = "production,vroom"
+    solvers = {
+        "production": production,
+        "gridwork": ours,
+        "gridwork+vroom-start": ours_from_vroom,
+        "vroom": vroom_routes,
+    }
     for name in args.only.split(","):
         print(json.dumps(run(name, solvers[name], problem, args)), flush=True)
 

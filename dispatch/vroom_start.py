@@ -21,7 +21,8 @@ PRIORITY = {Priority.URGENT: 100, Priority.HIGH: 30, Priority.NORMAL: 10, Priori
 
 
 def vroom_routes(problem: Problem, params: Params, seconds: float) -> list[list[str]]:
-    """Order ids per technician from one VROOM run (one thread) of at most ``seconds``."""
+    """Order ids per technician from one VROOM run (``params.search_workers`` threads, at
+    ``params.vroom_exploration``) of at most ``seconds``."""
     import vroom
 
     policy, ids = params.policy, {}
@@ -45,7 +46,11 @@ def vroom_routes(problem: Problem, params: Params, seconds: float) -> list[list[
                 time_windows=_windows(vroom, o),
             )
         )
-    sol = inp.solve(exploration_level=5, nb_threads=params.search_workers, timeout=timedelta(seconds=max(0.1, seconds)))
+    sol = inp.solve(
+        exploration_level=params.vroom_exploration,
+        nb_threads=params.search_workers,
+        timeout=timedelta(seconds=max(0.1, seconds)),
+    )
     return _routes(problem, sol)
 
 

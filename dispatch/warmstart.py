@@ -20,7 +20,7 @@ from dispatch.model import Problem
 from dispatch.parallel import fork_map
 from dispatch.policy import Params
 
-MAX_PLACES = 500
+MAX_PLACES = 1000  # Gehring-Homberger 600 fits (edges: ~0.4 M, about a second)
 
 
 def fits(problem: Problem) -> bool:

@@ -1,0 +1,74 @@
+"""The one place that decides how a real planning run searches: :func:`production_params`.
+
+The planning jobs (plan and re-plan) and ``bench/city_day.py --production`` call it, so the
+configuration users get is the one the benchmarks measure. Pure: sizes in, :class:`Params` out.
+"""
+
+from __future__ import annotations
+
+import os
+
+from dispatch.policy import Params, Policy
+
+# Budget when the caller gives none: 5 s for a handful of orders, about a minute for a
+# 2,000-order city day, capped at 5 minutes for a province.
+MIN_BUDGET_S, BUDGET_PER_ORDER_S, MAX_BUDGET_S = 5.0, 0.0275, 300.0
+# Share of the budget for the start (VROOM or PyVRP). VROOM keeps improving for the whole
+# minute on a city day, and the parts' search only keeps what beats its start, so most of
+# the time goes to the start (measured in bench/RESULTS.md, "Production settings").
+START_SHARE = 0.8
+# VROOM's lowest exploration level reaches on a city day in ~16 s what its default (5)
+# reaches in 60 s (bench/RESULTS.md); the time left goes to the parts' search.
+VROOM_EXPLORATION = 1
+PART_SIZE = 20  # technicians per part: OR-Tools' local search moves well at this size
+PARTS_ABOVE = 500  # orders: below this one OR-Tools model holds the whole day
+PART_ROUNDS = 2  # the second round re-cuts the parts so orders cross the first round's borders
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def default_budget(n_orders: int) -> float:
+    """Seconds a planning run gets when nobody says otherwise."""
+    return min(MAX_BUDGET_S, max(MIN_BUDGET_S, MIN_BUDGET_S + BUDGET_PER_ORDER_S * n_orders))
+
+
+def production_params(
+    n_orders: int,
+    n_technicians: int,
+    policy: Policy,
+    cores: int | None = None,
+    time_budget_s: float | None = None,
+) -> Params:
+    """How to plan a day of ``n_orders`` orders for ``n_technicians`` technicians.
+
+    - Start: ``"auto"``: PyVRP's genetic search where the problem fits its model (one window,
+      no eligibility, no pins: textbook VRPTW), otherwise VROOM with skills, windows and
+      priorities (every field day). Both use all ``cores``.
+    - Then OR-Tools' guided local search prices SLA lateness and the policy's weights: one
+      model up to ``PARTS_ABOVE`` orders, else parts of ``PART_SIZE`` technicians solved
+      side by side on ``cores`` processes, in ``PART_ROUNDS`` differently cut rounds.
+    - ``keep_better``: a part's routes are only replaced by routes at least as good on urgent
+      orders on time, orders served, travel and lateness, so the plan is never worse than
+      its start on any of them.
+    - ``time_limit``: ``time_budget_s``, or :func:`default_budget` of the size.
+    """
+    cores = max(1, cores or available_cores())
+    big = n_orders > PARTS_ABOVE and n_technicians > PART_SIZE
+    return Params(
+        policy=policy,
+        warm_start="auto",
+        warm_start_share=START_SHARE if big else 0.95,
+        search_workers=cores,
+        part_size=PART_SIZE,
+        parts_above=PARTS_ABOVE,
+        part_rounds=PART_ROUNDS if big else 1,
+        keep_better=True,
+        vroom_exploration=VROOM_EXPLORATION,
+        time_limit=float(time_budget_s) if time_budget_s else default_budget(n_orders),
+    )

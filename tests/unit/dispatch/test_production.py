@@ -1,0 +1,56 @@
+"""Production settings: one parameter function, and a search that never ends worse than its start."""
+
+from __future__ import annotations
+
+import pytest
+
+from dispatch import URGENT_FIRST, Params, production_params, solve
+from dispatch.construct import greedy_routes, repair
+from dispatch.keep import Candidate, choose
+from dispatch.production import PART_ROUNDS, default_budget
+from dispatch.score import score
+from dispatch.vroom_start import vroom_routes
+from tests.unit.dispatch.dispatch_builders import check_plan
+from tests.unit.dispatch.test_solve import city
+
+
+def test_production_params_follow_the_size_and_the_cores():
+    small = production_params(80, 6, URGENT_FIRST, cores=2)
+    assert small.policy is URGENT_FIRST
+    assert (small.warm_start, small.search_workers, small.keep_better) == ("auto", 2, True)
+    assert small.part_rounds == 1 and small.time_limit == default_budget(80)
+    big = production_params(2000, 200, URGENT_FIRST, cores=2, time_budget_s=60)
+    assert big.time_limit == 60 and big.part_rounds == PART_ROUNDS and big.vroom_exploration == 1
+    assert default_budget(2000) == pytest.approx(60, abs=1)
+    assert default_budget(10**6) == 300  # capped
+    assert production_params(10, 2, URGENT_FIRST, cores=None).search_workers >= 1
+
+
+def test_a_day_in_parts_keeps_every_constraint_and_never_loses_to_its_start():
+    problem = city(5, n_orders=520, n_techs=24)  # parts: more than 500 orders, 20 per part
+    params = production_params(len(problem.orders), len(problem.technicians), URGENT_FIRST, 2, 6.0)
+    start = repair(problem, vroom_routes(problem, params, 3.0))
+    plan = solve(problem, params, seed=1, initial_routes=start)
+    assert check_plan(problem, plan) == []
+    ours = score(problem, URGENT_FIRST, [r.order_ids for r in plan.routes])
+    assert ours.dominates(score(problem, URGENT_FIRST, start))
+    assert plan.assignments["o0"] == "t0"  # the pin holds across parts and rounds
+
+
+def test_moves_between_parts_keep_every_constraint_with_one_worker():
+    problem = city(6, n_orders=510, n_techs=22)
+    params = Params(part_size=10, part_rounds=3, keep_better=True, time_limit=4.0)
+    start = greedy_routes(problem)
+    plan = solve(problem, params, seed=2, initial_routes=start)
+    assert check_plan(problem, plan) == []
+    assert score(problem, URGENT_FIRST, [r.order_ids for r in plan.routes]).dominates(
+        score(problem, URGENT_FIRST, start)
+    )
+
+
+def test_choose_spends_travel_saved_in_one_part_on_lateness_in_another():
+    a = [Candidate(2**62, 100, [["start-a"]]), Candidate(10, 90, [["a"]])]  # saves 10 travel
+    b = [Candidate(2**62, 100, [["start-b"]]), Candidate(5, 105, [["b"]]), Candidate(50, 100, [["b2"]])]
+    assert [c.routes for c in choose([a, b])] == [[["a"]], [["b"]]]  # 195 <= 200
+    b_worse = [Candidate(2**62, 100, [["start-b"]]), Candidate(5, 130, [["b"]])]
+    assert [c.routes for c in choose([a, b_worse])] == [[["a"]], [["start-b"]]]
