@@ -17,6 +17,7 @@ from dispatch.policy import (
     Policy,
 )
 from dispatch.production import production_params
+from dispatch.regions import solve_coords
 from dispatch.solver import replan, solve
 
 __all__ = [
@@ -42,4 +43,5 @@ __all__ = [
     "production_params",
     "replan",
     "solve",
+    "solve_coords",
 ]

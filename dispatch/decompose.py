@@ -44,12 +44,24 @@ def solve_in_parts(problem: Problem, params: Params, seed: int, time_limit: floa
     began = perf_counter()
     sec = np.asarray(problem.matrix.seconds, dtype=np.int64)
     k = -(-len(problem.technicians) // params.part_size)
-    for r in range(params.part_rounds):
-        left = (time_limit - (perf_counter() - began)) / (params.part_rounds - r)
+    rounds = _rounds_that_fit(params, time_limit, -(-k // params.search_workers))
+    merged, objective, statuses = plan_routes(problem, routes), 0, {"NO_TIME_LEFT:KEPT_START"}
+    for r in range(rounds):
+        left = (time_limit - (perf_counter() - began)) / (rounds - r)
         merged, objective, statuses = _one_round(problem, params, seed, left, routes, search, sec, k, r)
         routes = [rt.order_ids for rt in merged]
     status = "ROUTING_SUCCESS" if statuses == {"ROUTING_SUCCESS"} else ",".join(sorted(statuses))
     return Plan(merged, explain(problem, merged), objective, status, perf_counter() - began)
+
+
+# Building a part's model and reading its start take a fixed time whatever the budget: a
+# part needs at least this much wall time (a loaded 2-core machine, 200 orders) to search.
+MIN_PART_SECONDS = 2.0
+
+
+def _rounds_that_fit(params: Params, time_limit: float, waves: int) -> int:
+    """Rounds of ``waves`` parts one after another that fit ``time_limit`` (0: keep the start)."""
+    return max(0, min(params.part_rounds, int(time_limit / (waves * MIN_PART_SECONDS))))
 
 
 def _one_round(problem, params, seed, time_limit, routes, search, sec, k, r):

@@ -48,8 +48,9 @@ class Keeper:
             return
         if any(c.objective <= objective and c.travel_cost <= s.travel_cost for c in self.candidates):
             return
-        kept = [c for c in self.candidates if not (objective <= c.objective and s.travel_cost <= c.travel_cost)]
-        self.candidates = [*kept, Candidate(objective, s.travel_cost, routes)]
+        start, *found = self.candidates  # the start stays first: choose() reads its travel
+        found = [c for c in found if not (objective <= c.objective and s.travel_cost <= c.travel_cost)]
+        self.candidates = [start, *found, Candidate(objective, s.travel_cost, routes)]
 
     def _current_routes(self) -> list[list[str]]:
         routing, orders, out = self.m.routing, self.m.problem.orders, []

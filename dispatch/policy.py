@@ -95,6 +95,8 @@ class Params:
     its start. ``part_rounds`` > 1 cuts the technicians into parts again, differently, after
     each round, so orders can move between technicians of neighbouring parts.
     ``vroom_exploration`` is VROOM's exploration level (1-5) for the VROOM start.
+    ``region_size``: above that many technicians, :func:`dispatch.regions.solve_coords` plans
+    region by region, never building the whole day's matrix.
     ``time_limit`` is the whole budget in seconds, used when :func:`dispatch.solve` is not
     given one. :func:`dispatch.production_params` fills all of this in from a problem's size.
     """
@@ -114,6 +116,7 @@ class Params:
     vroom_exploration: int = 5
     part_rounds: int = 1
     time_limit: float | None = None
+    region_size: int | None = None
 
 
 DEFAULT_PARAMS = Params()  # frozen, so one shared default is safe

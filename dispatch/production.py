@@ -13,9 +13,10 @@ from dispatch.policy import Params, Policy
 # Budget when the caller gives none: 5 s for a handful of orders, about a minute for a
 # 2,000-order city day, capped at 5 minutes for a province.
 MIN_BUDGET_S, BUDGET_PER_ORDER_S, MAX_BUDGET_S = 5.0, 0.0275, 300.0
-# Share of the budget for the start (VROOM or PyVRP). VROOM keeps improving for the whole
-# minute on a city day, and the parts' search only keeps what beats its start, so most of
-# the time goes to the start (measured in bench/RESULTS.md, "Production settings").
+# Cap on the start's share of the budget (VROOM or PyVRP). At exploration level 1 VROOM
+# usually stops far earlier (~16 s of a minute on a city day) and the parts get the rest;
+# the cap only bites on a loaded machine, where a cut start would cost more than the parts
+# can win back (bench/RESULTS.md, "Production settings").
 START_SHARE = 0.8
 # VROOM's lowest exploration level reaches on a city day in ~16 s what its default (5)
 # reaches in 60 s (bench/RESULTS.md); the time left goes to the parts' search.
@@ -23,6 +24,9 @@ VROOM_EXPLORATION = 1
 PART_SIZE = 20  # technicians per part: OR-Tools' local search moves well at this size
 PARTS_ABOVE = 500  # orders: below this one OR-Tools model holds the whole day
 PART_ROUNDS = 2  # the second round re-cuts the parts so orders cross the first round's borders
+# Above this many technicians a day is planned region by region (dispatch.regions): no
+# whole-day matrix, ~REGION_SIZE technicians and their orders per region.
+REGIONS_ABOVE, REGION_SIZE = 300, 100
 
 
 def available_cores() -> int:
@@ -31,6 +35,14 @@ def available_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def _pyvrp_max_places() -> int:
+    # Up to this size the start may be PyVRP's, which uses all the time it is given and is
+    # worth it (Solomon, Gehring-Homberger); VROOM at level 1 stops by itself long before.
+    from dispatch.warmstart import MAX_PLACES
+
+    return MAX_PLACES
 
 
 def default_budget(n_orders: int) -> float:
@@ -56,6 +68,8 @@ def production_params(
     - ``keep_better``: a part's routes are only replaced by routes at least as good on urgent
       orders on time, orders served, travel and lateness, so the plan is never worse than
       its start on any of them.
+    - ``region_size``: above ``REGIONS_ABOVE`` technicians, plan region by region
+      (:func:`dispatch.solve_coords`), so no whole-day matrix is built.
     - ``time_limit``: ``time_budget_s``, or :func:`default_budget` of the size.
     """
     cores = max(1, cores or available_cores())
@@ -63,7 +77,7 @@ def production_params(
     return Params(
         policy=policy,
         warm_start="auto",
-        warm_start_share=START_SHARE if big else 0.95,
+        warm_start_share=0.95 if n_orders < _pyvrp_max_places() or not big else START_SHARE,
         search_workers=cores,
         part_size=PART_SIZE,
         parts_above=PARTS_ABOVE,
@@ -71,4 +85,5 @@ def production_params(
         keep_better=True,
         vroom_exploration=VROOM_EXPLORATION,
         time_limit=float(time_budget_s) if time_budget_s else default_budget(n_orders),
+        region_size=REGION_SIZE if n_technicians > REGIONS_ABOVE else None,
     )

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from dispatch import URGENT_FIRST, Params, production_params, solve
+from dispatch import URGENT_FIRST, Params, production_params, solve, solve_coords
 from dispatch.construct import greedy_routes, repair
 from dispatch.keep import Candidate, choose
 from dispatch.production import PART_ROUNDS, default_budget
 from dispatch.score import score
 from dispatch.vroom_start import vroom_routes
+from geo.travel import StraightLineProvider
 from tests.unit.dispatch.dispatch_builders import check_plan
 from tests.unit.dispatch.test_solve import city
 
@@ -54,3 +57,18 @@ def test_choose_spends_travel_saved_in_one_part_on_lateness_in_another():
     assert [c.routes for c in choose([a, b])] == [[["a"]], [["b"]]]  # 195 <= 200
     b_worse = [Candidate(2**62, 100, [["start-b"]]), Candidate(5, 130, [["b"]])]
     assert [c.routes for c in choose([a, b_worse])] == [[["a"]], [["start-b"]]]
+
+
+def test_a_province_is_planned_region_by_region_and_stays_feasible():
+    whole = city(8, n_orders=90, n_techs=12)
+    techs = [
+        replace(t, start=whole.points[t.start], end=None if t.end is None else whole.points[t.end])
+        for t in whole.technicians
+    ]
+    orders = [replace(o, location=whole.points[o.location]) for o in whole.orders]
+    params = replace(production_params(90, 12, URGENT_FIRST, 1, 3.0), region_size=5)
+    plan = solve_coords(techs, orders, StraightLineProvider(), params, seed=1)
+    assert plan.status.startswith("REGIONS:3:")
+    assert [r.technician_id for r in plan.routes] == [t.id for t in techs]
+    assert check_plan(whole, plan) == []  # checked against the whole day's own matrix
+    assert len(plan.assignments) + len(plan.unassigned) == len(orders)
