@@ -97,7 +97,7 @@ def _chosen(problem: Problem, groups: list[list[int]], candidates) -> tuple:
     for techs, pick in zip(groups, picks, strict=True):
         for v, ids in zip(techs, pick.routes, strict=True):
             routes[v] = list(ids)
-    improved = sum(p.objective != START_OBJECTIVE for p in picks)
+    improved = sum(p.routes != [list(r) for r in cands[0].routes] for p, cands in zip(picks, candidates, strict=True))
     objective = sum(p.objective for p in picks if p.objective != START_OBJECTIVE)
     return plan_routes(problem, routes), objective, {f"KEEP_BETTER:{improved}/{len(picks)}_PARTS_IMPROVED"}
 

@@ -94,7 +94,9 @@ class Params:
     served, travel, SLA lateness; :mod:`dispatch.score`), so the plan never ends worse than
     its start. ``part_rounds`` > 1 cuts the technicians into parts again, differently, after
     each round, so orders can move between technicians of neighbouring parts.
-    ``vroom_exploration`` is VROOM's exploration level (1-5) for the VROOM start.
+    ``keep_better_travel_weight`` makes travel that many times dearer in the keep-better
+    search (see :func:`dispatch.solver.search_policy`). ``vroom_exploration`` is VROOM's
+    exploration level (1-5) for the VROOM start.
     ``region_size``: above that many technicians, :func:`dispatch.regions.solve_coords` plans
     region by region, never building the whole day's matrix.
     ``time_limit`` is the whole budget in seconds, used when :func:`dispatch.solve` is not
@@ -113,6 +115,7 @@ class Params:
     part_size: int | None = 20
     parts_above: int = 500
     keep_better: bool = False
+    keep_better_travel_weight: int = 1
     vroom_exploration: int = 5
     part_rounds: int = 1
     time_limit: float | None = None

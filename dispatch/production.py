@@ -18,9 +18,16 @@ MIN_BUDGET_S, BUDGET_PER_ORDER_S, MAX_BUDGET_S = 5.0, 0.0275, 300.0
 # the cap only bites on a loaded machine, where a cut start would cost more than the parts
 # can win back (bench/RESULTS.md, "Production settings").
 START_SHARE = 0.8
+# Where PyVRP may build the start it keeps the search to itself: on Gehring-Homberger (dev set,
+# 10 s) OR-Tools after it found nothing while building its model cost PyVRP time. With 2% of the
+# budget left under 0.5 s (budgets under 25 s) the OR-Tools search is skipped (dispatch.solver).
+PYVRP_SHARE = 0.98
 # VROOM's lowest exploration level reaches on a city day in ~16 s what its default (5)
 # reaches in 60 s (bench/RESULTS.md); the time left goes to the parts' search.
 VROOM_EXPLORATION = 1
+# Travel is this many times dearer in the keep-better search, which only accepts routes whose
+# travel does not rise (dispatch.solver.search_policy).
+KEEP_BETTER_TRAVEL_WEIGHT = 10
 PART_SIZE = 20  # technicians per part: OR-Tools' local search moves well at this size
 PARTS_ABOVE = 500  # orders: below this one OR-Tools model holds the whole day
 PART_ROUNDS = 2  # the second round re-cuts the parts so orders cross the first round's borders
@@ -77,12 +84,13 @@ def production_params(
     return Params(
         policy=policy,
         warm_start="auto",
-        warm_start_share=0.95 if n_orders < _pyvrp_max_places() or not big else START_SHARE,
+        warm_start_share=PYVRP_SHARE if n_orders < _pyvrp_max_places() or not big else START_SHARE,
         search_workers=cores,
         part_size=PART_SIZE,
         parts_above=PARTS_ABOVE,
         part_rounds=PART_ROUNDS if big else 1,
         keep_better=True,
+        keep_better_travel_weight=KEEP_BETTER_TRAVEL_WEIGHT,
         vroom_exploration=VROOM_EXPLORATION,
         time_limit=float(time_budget_s) if time_budget_s else default_budget(n_orders),
         region_size=REGION_SIZE if n_technicians > REGIONS_ABOVE else None,

@@ -11,6 +11,7 @@ so runs that use them repeat only as far as the machine's speed does.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from time import perf_counter
 
 from ortools.constraint_solver import routing_enums_pb2
@@ -22,11 +23,13 @@ from dispatch.explain import explain
 from dispatch.keep import Candidate, Keeper, choose
 from dispatch.model import Problem, eligible
 from dispatch.plan import Plan, Route
-from dispatch.policy import DEFAULT_PARAMS, Params
+from dispatch.policy import DEFAULT_PARAMS, Params, Policy
 from dispatch.read import read_routes
 from dispatch.score import plan_of, score
 
 Routes = Sequence[Sequence[str]]  # order ids per technician, in technician order
+# Under keep-better, less time than this after the start is not worth building a model for.
+MIN_SEARCH_SECONDS = 0.5
 
 
 def solve(
@@ -46,6 +49,11 @@ def solve(
     time_limit = time_limit or params.time_limit or 10.0
     if initial_routes is None:
         initial_routes = first_routes(problem, params, seed, time_limit * params.warm_start_share)
+        left = time_limit - (perf_counter() - began)
+        if params.keep_better and initial_routes is not None and left < MIN_SEARCH_SECONDS:
+            # Building the OR-Tools model alone would overrun; keep-better would keep the start.
+            routes = repair(problem, initial_routes)
+            return plan_of(problem, routes, "START_ONLY", perf_counter() - began)
     return _search_whole_or_parts(problem, params, seed, time_limit, initial_routes, began)
 
 
@@ -129,13 +137,14 @@ def _search(problem, params, seed, time_limit, initial_routes, began, candidates
     if not problem.technicians or not problem.orders:
         plan = _nothing_to_search(problem, perf_counter() - began)
         return [Candidate(0, 0, [[] for _ in problem.technicians])] if candidates else plan
-    m = build(problem, params.policy)
+    policy = search_policy(params)
+    m = build(problem, policy)
     search = search_parameters(params, max(0.05, time_limit - (perf_counter() - began)))
     m.routing.CloseModelWithParameters(search)
     m.routing.solver().ReSeed(seed)
     start_routes = repair(problem, initial_routes) if initial_routes else None
     start, whole = _read_start(m, start_routes) if start_routes else (None, False)
-    keeper = Keeper(m, params.policy, start_routes) if params.keep_better and whole else None
+    keeper = Keeper(m, policy, start_routes) if params.keep_better and whole else None
     if keeper is not None:
         m.routing.AddAtSolutionCallback(keeper)
     search = search_parameters(params, max(0.05, time_limit - (perf_counter() - began)))
@@ -151,8 +160,22 @@ def _search(problem, params, seed, time_limit, initial_routes, began, candidates
         return plan_of(problem, best.routes, status, perf_counter() - began, best.objective)
     plan = _plan(m, solution, perf_counter() - began)
     if candidates:
-        return [Candidate(plan.objective, score(problem, params.policy, plan_ids(plan)).travel_cost, plan_ids(plan))]
+        return [Candidate(plan.objective, score(problem, policy, plan_ids(plan)).travel_cost, plan_ids(plan))]
     return plan
+
+
+def search_policy(params: Params) -> Policy:
+    """The weights the search uses: the policy's, with travel ``params.keep_better_travel_weight``
+    (and leaving an order out) times dearer under keep-better. Keep-better only accepts routes whose travel does not
+    rise, so the search should look where travel falls: under the urgent-first weights every
+    solution it met on the city day bought lateness with travel; with travel 10x dearer it
+    also finds routes shorter *and* less late (bench/RESULTS.md)."""
+    if not params.keep_better or params.keep_better_travel_weight == 1:
+        return params.policy
+    p, w = params.policy, params.keep_better_travel_weight
+    # Drop penalties scale too: serving an order stays worth as many hours of travel.
+    drops = {k: v * w for k, v in p.drop_penalty.items()}
+    return replace(p, second_cost=p.second_cost * w, meter_cost=p.meter_cost * w, drop_penalty=drops)
 
 
 def plan_ids(plan: Plan) -> list[list[str]]:

@@ -11,6 +11,7 @@ from dispatch.construct import greedy_routes, repair
 from dispatch.keep import Candidate, choose
 from dispatch.production import PART_ROUNDS, default_budget
 from dispatch.score import score
+from dispatch.solver import search_policy
 from dispatch.vroom_start import vroom_routes
 from geo.travel import StraightLineProvider
 from tests.unit.dispatch.dispatch_builders import check_plan
@@ -27,6 +28,8 @@ def test_production_params_follow_the_size_and_the_cores():
     assert default_budget(2000) == pytest.approx(60, abs=1)
     assert default_budget(10**6) == 300  # capped
     assert production_params(10, 2, URGENT_FIRST, cores=None).search_workers >= 1
+    searched = search_policy(big)  # keep-better looks where travel falls
+    assert searched.second_cost == 10 * URGENT_FIRST.second_cost and searched.late_cost == URGENT_FIRST.late_cost
 
 
 def test_a_day_in_parts_keeps_every_constraint_and_never_loses_to_its_start():
