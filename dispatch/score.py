@@ -15,6 +15,7 @@ from dispatch.explain import explain
 from dispatch.model import Order, Priority, Problem
 from dispatch.plan import Plan, Route, Stop
 from dispatch.policy import Policy
+from dispatch.read import window_slack
 
 Routes = Sequence[Sequence[str]]
 
@@ -67,8 +68,6 @@ def plan_routes(problem: Problem, routes: Routes) -> tuple[Route, ...]:
     The routes must be feasible (see :func:`dispatch.construct.repair`); a stop that misses
     every window starts at arrival.
     """
-    from dispatch.read import window_slack
-
     orders, sec, met = _by_id(problem), problem.matrix.seconds, problem.matrix.meters
     out = []
     for tech, ids in zip(problem.technicians, routes, strict=False):
