@@ -22,6 +22,7 @@ from dispatch.core import Model, build, search_parameters
 from dispatch.explain import explain
 from dispatch.keep import Candidate, Keeper, choose
 from dispatch.model import Problem, eligible
+from dispatch.parallel import fork_is_safe
 from dispatch.plan import Plan, Route
 from dispatch.policy import DEFAULT_PARAMS, Params, Policy
 from dispatch.read import read_routes
@@ -46,6 +47,7 @@ def solve(
     otherwise ``params.warm_start`` or ``params.first_solution`` builds one.
     """
     began = perf_counter()
+    params = _fork_safe(params)
     time_limit = time_limit or params.time_limit or 10.0
     if initial_routes is None:
         initial_routes = first_routes(problem, params, seed, time_limit * params.warm_start_share)
@@ -94,11 +96,19 @@ def replan(
     start the search; pinned orders are kept with their technician, in sequence.
     """
     began = perf_counter()
+    params = _fork_safe(params)
     time_limit = time_limit or params.time_limit or 5.0
     routes = carried_routes(problem, previous)
     if params.warm_start in ("greedy", "auto"):
         routes = greedy_routes(problem, start=routes)  # new orders go in around the old plan
     return _search_whole_or_parts(problem, params, seed, time_limit, routes, began)
+
+
+def _fork_safe(params: Params) -> Params:
+    """``params`` with one worker when forking workers could deadlock (:func:`fork_is_safe`)."""
+    if params.search_workers > 1 and not fork_is_safe():
+        return replace(params, search_workers=1)
+    return params
 
 
 def carried_routes(problem: Problem, previous: Plan) -> list[list[str]]:

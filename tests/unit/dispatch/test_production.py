@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 
 import pytest
@@ -75,3 +76,20 @@ def test_a_province_is_planned_region_by_region_and_stays_feasible():
     assert [r.technician_id for r in plan.routes] == [t.id for t in techs]
     assert check_plan(whole, plan) == []  # checked against the whole day's own matrix
     assert len(plan.assignments) + len(plan.unassigned) == len(orders)
+
+
+def test_with_another_thread_alive_the_search_stays_in_one_process():
+    # Forking while another thread holds a lock hangs the child (the full suite did); the
+    # solver then runs on one process and still answers within its budget.
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        problem = city(6, n_orders=510, n_techs=22)
+        params = production_params(len(problem.orders), len(problem.technicians), URGENT_FIRST, 2, 4.0)
+        plan = solve(problem, params, seed=1)
+    finally:
+        stop.set()
+        other.join()
+    assert check_plan(problem, plan) == []
+    assert plan.seconds < 4.0 * 2
