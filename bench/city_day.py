@@ -1,6 +1,11 @@
 """A generated, seeded working day in Chengdu, solved by our optimizer and by VROOM.
 
     .venv/bin/python -m bench.city_day --seconds 60 [--seed 1] [--techs 200] [--orders 2000]
+    .venv/bin/python -m bench.city_day --production --workers 2 --seconds 60 --seed 1
+
+``--production`` runs what the planning job runs (:func:`dispatch.production_params` for
+the day's size, the urgent-first policy, ``--workers`` cores, ``--seconds`` of budget), then
+VROOM alone with the same cores and time.
 
 The day: technicians live across the city and start and end their shift at home
 (08-17, 09-18 or 10-19 h); each has a role (fiber / tower / copper), skill levels 1-3 and
@@ -26,7 +31,18 @@ from time import perf_counter
 
 import numpy as np
 
-from dispatch import Order, Params, Problem, Technician, TimeWindow, solve, vroom_start
+from dispatch import (
+    URGENT_FIRST,
+    Order,
+    Params,
+    Problem,
+    Technician,
+    TimeWindow,
+    production_params,
+    solve,
+    solve_coords,
+    vroom_start,
+)
 from geo.travel import StraightLineProvider
 
 H = 3600
@@ -42,9 +58,14 @@ def district(lon: float, lat: float) -> str:
     return ("N" if lat >= CENTER[1] else "S") + ("E" if lon >= CENTER[0] else "W")
 
 
+# Radius of the day's area in degrees: about 15 km for the 200-technician city; larger days
+# spread over a larger area at the same density (a province of 2,000: about 47 km).
+RADIUS = {"deg": 0.14}
+
+
 def spot(rnd: random.Random) -> tuple[float, float]:
-    """A point within about 15 km of the centre, denser towards the middle."""
-    r, a = 0.14 * rnd.random() ** 0.7, rnd.uniform(0, 2 * np.pi)
+    """A point within the area's radius, denser towards the middle."""
+    r, a = RADIUS["deg"] * rnd.random() ** 0.7, rnd.uniform(0, 2 * np.pi)
     return CENTER[0] + r * np.cos(a), CENTER[1] + 0.85 * r * np.sin(a)
 
 
@@ -86,18 +107,37 @@ def order(rnd: random.Random, i: int) -> Order:
     )
 
 
-def generate(seed: int, n_techs: int, n_orders: int) -> Problem:
-    """The seeded day, with its straight-line travel matrix."""
+DEPART = datetime(2026, 11, 23, 10)
+
+
+def people(seed: int, n_techs: int, n_orders: int) -> tuple[list[Technician], list[Order]]:
+    """The seeded day's technicians and orders, located by (lon, lat)."""
+    RADIUS["deg"] = 0.14 * max(1.0, n_techs / 200) ** 0.5
     rnd = random.Random(seed)
     techs = [technician(rnd, k) for k in range(n_techs)]
     orders = [order(rnd, i) for i in range(n_orders)]
-    return Problem.from_coords(techs, orders, StraightLineProvider(), depart_at=datetime(2026, 11, 23, 10))
+    return techs, orders
+
+
+def generate(seed: int, n_techs: int, n_orders: int) -> Problem:
+    """The seeded day, with its straight-line travel matrix."""
+    techs, orders = people(seed, n_techs, n_orders)
+    return Problem.from_coords(techs, orders, StraightLineProvider(), depart_at=DEPART)
 
 
 def ours(problem: Problem, args, start: str = "greedy") -> dict[str, list[str]]:
     """Our optimizer under the urgent-first policy, from a greedy or a VROOM start."""
     params = Params(warm_start=start, warm_start_share=args.share, search_workers=args.workers)
     plan = solve(problem, params, seed=args.seed, time_limit=args.seconds)
+    return {r.technician_id: r.order_ids for r in plan.routes}
+
+
+def production(problem: Problem, args) -> dict[str, list[str]]:
+    """Exactly what the planning job runs: :func:`dispatch.production_params` for this size,
+    the urgent-first policy, ``--workers`` cores and ``--seconds`` of budget."""
+    params = production_params(len(problem.orders), len(problem.technicians), URGENT_FIRST, args.workers, args.seconds)
+    plan = solve(problem, params, seed=args.seed)
+    args.status = plan.status
     return {r.technician_id: r.order_ids for r in plan.routes}
 
 
@@ -164,7 +204,64 @@ def run(name: str, solver, problem: Problem, args) -> dict:
         "lateness_hours": round(ev["lateness_s"] / H, 1),
         "seconds": round(seconds, 1),
         "feasible": ev["faults"] == 0,
+        **({"status": args.__dict__.pop("status")[:60]} if "status" in args.__dict__ else {}),
     }
+
+
+def province(args) -> None:
+    """Production settings on a day too big for one matrix (``Params.region_size``): planned
+    region by region through :func:`dispatch.solve_coords`; checked route by route on
+    matrices of each route's own places, so no whole-day matrix is built here either."""
+    began = perf_counter()
+    techs, orders = people(args.seed, args.techs, args.orders)
+    params = production_params(len(orders), len(techs), URGENT_FIRST, args.workers, args.seconds)
+    plan = solve_coords(techs, orders, StraightLineProvider(), params, depart_at=DEPART, seed=args.seed)
+    seconds = perf_counter() - began
+    ev = evaluate_on_demand(techs, orders, {r.technician_id: r.order_ids for r in plan.routes})
+    print(
+        json.dumps(
+            {
+                "solver": "production",
+                **ev,
+                "orders": len(orders),
+                "seconds": round(seconds, 1),
+                "status": plan.status[:60],
+                **peak_memory(),
+            }
+        ),
+        flush=True,
+    )
+
+
+def evaluate_on_demand(techs: list[Technician], orders: list[Order], routes: dict[str, list[str]]) -> dict:
+    """:func:`evaluate` route by route, each on the matrix of its own places."""
+    by_id, provider, out = {o.id: o for o in orders}, StraightLineProvider(), {}
+    seen: list[str] = []
+    for t in techs:
+        ids = routes.get(t.id, [])
+        seen += ids
+        sub = Problem.from_coords([t], [by_id[i] for i in ids], provider, depart_at=DEPART)
+        for key, value in evaluate(sub, {t.id: ids}).items():
+            out[key] = out.get(key, 0) + value
+    out["faults"] += len(seen) - len(set(seen))
+    urgent = sum(o.priority == "urgent" for o in orders)
+    return {
+        "urgent_on_time": out["urgent_on_time"],
+        "urgent": urgent,
+        "orders_served": out["served"],
+        "travel_hours": round(out["travel_s"] / H, 1),
+        "lateness_hours": round(out["lateness_s"] / H, 1),
+        "feasible": out["faults"] == 0,
+    }
+
+
+def peak_memory() -> dict:
+    """Peak resident memory of this process and of its (forked) workers, MB."""
+    import resource
+
+    me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+    return {"peak_rss_mb": me, "peak_worker_rss_mb": kids}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -176,7 +273,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--share", type=float, default=0.5, help="time share of the VROOM start")
     ap.add_argument("--workers", type=int, default=1, help="parts solved side by side (processes)")
     ap.add_argument("--only", default="gridwork,gridwork+vroom-start,vroom")
+    ap.add_argument("--production", action="store_true", help="production settings, then VROOM alone")
     args = ap.parse_args(argv)
+    if args.production and production_params(args.orders, args.techs, URGENT_FIRST, args.workers).region_size:
+        return province(args)
     began = perf_counter()
     problem = generate(args.seed, args.techs, args.orders)
     print(
@@ -189,9 +289,16 @@ def main(argv: list[str] | None = None) -> None:
         ),
         flush=True,
     )
-    solvers = {"gridwork": ours, "gridwork+vroom-start": ours_from_vroom, "vroom": vroom_routes}
+    if args.production:
+        args.only = "production,vroom"
+    solvers = {
+        "production": production,
+        "gridwork": ours,
+        "gridwork+vroom-start": ours_from_vroom,
+        "vroom": vroom_routes,
+    }
     for name in args.only.split(","):
-        print(json.dumps(run(name, solvers[name], problem, args)), flush=True)
+        print(json.dumps({**run(name, solvers[name], problem, args), **peak_memory()}), flush=True)
 
 
 if __name__ == "__main__":

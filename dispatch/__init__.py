@@ -1,7 +1,8 @@
 """Pure dispatch logic: the problem model, policies, the OR-Tools routing solver, plans.
 
 Build a :class:`Problem`, pick :class:`Params` (a :class:`Policy` and search settings),
-call :func:`solve` or :func:`replan`, read the :class:`Plan`. No Flask, no database.
+call :func:`solve` or :func:`replan`, read the :class:`Plan`. Real planning runs take their
+``Params`` from :func:`production_params`. No Flask, no database.
 """
 
 from dispatch.model import DAY, Order, Priority, Problem, Technician, TimeWindow, eligible
@@ -15,6 +16,8 @@ from dispatch.policy import (
     Params,
     Policy,
 )
+from dispatch.production import production_params
+from dispatch.regions import solve_coords
 from dispatch.solver import replan, solve
 
 __all__ = [
@@ -37,6 +40,8 @@ __all__ = [
     "TimeWindow",
     "Unassigned",
     "eligible",
+    "production_params",
     "replan",
     "solve",
+    "solve_coords",
 ]

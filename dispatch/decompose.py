@@ -17,10 +17,12 @@ from time import perf_counter
 import numpy as np
 
 from dispatch.explain import explain
+from dispatch.keep import START_OBJECTIVE, choose
 from dispatch.model import Problem, eligible
 from dispatch.parallel import fork_map
-from dispatch.plan import Plan
+from dispatch.plan import Plan, Route
 from dispatch.policy import Params
+from dispatch.score import plan_routes
 from geo.travel import TravelMatrix
 
 
@@ -34,28 +36,75 @@ def wanted(problem: Problem, params: Params) -> bool:
 
 
 def solve_in_parts(problem: Problem, params: Params, seed: int, time_limit: float, routes, search: Callable) -> Plan:
-    """Solve each part with ``search`` from ``routes``; merge into one plan."""
+    """Solve each part with ``search`` from ``routes``; merge into one plan.
+
+    With ``params.part_rounds`` > 1 the time is shared by that many rounds, each cutting
+    the technicians differently and starting from the routes the last round ended with.
+    """
     began = perf_counter()
     sec = np.asarray(problem.matrix.seconds, dtype=np.int64)
-    groups = tech_groups(problem, sec, -(-len(problem.technicians) // params.part_size))
+    k = -(-len(problem.technicians) // params.part_size)
+    rounds = _rounds_that_fit(params, time_limit, -(-k // params.search_workers))
+    merged, objective, statuses = plan_routes(problem, routes), 0, {"NO_TIME_LEFT:KEPT_START"}
+    for r in range(rounds):
+        left = (time_limit - (perf_counter() - began)) / (rounds - r)
+        merged, objective, statuses = _one_round(problem, params, seed, left, routes, search, sec, k, r)
+        routes = [rt.order_ids for rt in merged]
+    status = "ROUTING_SUCCESS" if statuses == {"ROUTING_SUCCESS"} else ",".join(sorted(statuses))
+    return Plan(merged, explain(problem, merged), objective, status, perf_counter() - began)
+
+
+# Building a part's model and reading its start take a fixed time whatever the budget: a
+# part needs at least this much wall time (a loaded 2-core machine, 200 orders) to search.
+MIN_PART_SECONDS = 2.0
+
+
+def _rounds_that_fit(params: Params, time_limit: float, waves: int) -> int:
+    """Rounds of ``waves`` parts one after another that fit ``time_limit`` (0: keep the start)."""
+    return max(0, min(params.part_rounds, int(time_limit / (waves * MIN_PART_SECONDS))))
+
+
+def _one_round(problem, params, seed, time_limit, routes, search, sec, k, r):
+    """One pass over the parts of the ``r``-th cut: (routes, objective, statuses)."""
+    began = perf_counter()
+    groups = tech_groups(problem, sec, k, first=_first_seed(problem, r))
     parts = _orders_per_group(problem, sec, groups, routes)
     jobs = [
-        (subproblem(problem, sec, techs, orders), [routes[k] for k in techs])
+        (subproblem(problem, sec, techs, orders), [routes[v] for v in techs])
         for techs, orders in zip(groups, parts, strict=True)
     ]
     left = time_limit - (perf_counter() - began)
     if params.search_workers > 1:
-        plans = _in_parallel(jobs, params, seed, left, search)
+        plans = _in_parallel(jobs, params, seed + r, left, search)
     else:
-        plans = _in_turn(jobs, params, seed, left, search)
+        plans = _in_turn(jobs, params, seed + r, left, search)
+    if params.keep_better:
+        return _chosen(problem, groups, plans)
     by_tech, objective, statuses = {}, 0, set()
     for plan in plans:
-        by_tech.update({r.technician_id: r for r in plan.routes})
+        by_tech.update({rt.technician_id: rt for rt in plan.routes})
         objective += max(plan.objective, 0)
         statuses.add(plan.status)
-    merged = tuple(by_tech[t.id] for t in problem.technicians if t.id in by_tech)
-    status = "ROUTING_SUCCESS" if statuses == {"ROUTING_SUCCESS"} else ",".join(sorted(statuses))
-    return Plan(merged, explain(problem, merged), objective, status, perf_counter() - began)
+    empty = {t.id: Route(t.id, (), t.shift_start, t.shift_start, 0, 0) for t in problem.technicians}
+    merged = tuple(by_tech.get(t.id, empty[t.id]) for t in problem.technicians)
+    return merged, objective, statuses
+
+
+def _chosen(problem: Problem, groups: list[list[int]], candidates) -> tuple:
+    """The day from one candidate per part (:func:`dispatch.keep.choose`)."""
+    routes: list[list[str]] = [[] for _ in problem.technicians]
+    picks = choose(candidates)
+    for techs, pick in zip(groups, picks, strict=True):
+        for v, ids in zip(techs, pick.routes, strict=True):
+            routes[v] = list(ids)
+    improved = sum(p.routes != [list(r) for r in cands[0].routes] for p, cands in zip(picks, candidates, strict=True))
+    objective = sum(p.objective for p in picks if p.objective != START_OBJECTIVE)
+    return plan_routes(problem, routes), objective, {f"KEEP_BETTER:{improved}/{len(picks)}_PARTS_IMPROVED"}
+
+
+def _first_seed(problem: Problem, r: int) -> int:
+    """The technician whose home seeds the ``r``-th cut (0 first; then spread over the list)."""
+    return (r * 7919) % max(1, len(problem.technicians))
 
 
 def _in_turn(jobs, params: Params, seed: int, time_limit: float, search: Callable) -> list[Plan]:
@@ -63,7 +112,7 @@ def _in_turn(jobs, params: Params, seed: int, time_limit: float, search: Callabl
     began, plans = perf_counter(), []
     for k, (sub, start) in enumerate(jobs):
         left = (time_limit - (perf_counter() - began)) / (len(jobs) - k)
-        plans.append(search(sub, params, seed, left, start, perf_counter()))
+        plans.append(search(sub, params, seed, left, start, perf_counter(), params.keep_better))
     return plans
 
 
@@ -78,13 +127,14 @@ def _in_parallel(jobs, params: Params, seed: int, time_limit: float, search: Cal
 def _solve_part(shared, k: int) -> Plan:
     jobs, params, seed, per_part, search = shared
     sub, start = jobs[k]
-    return search(sub, params, seed, per_part, start, perf_counter())
+    return search(sub, params, seed, per_part, start, perf_counter(), params.keep_better)
 
 
-def tech_groups(problem: Problem, sec: np.ndarray, k: int) -> list[list[int]]:
-    """Technician indices in ``k`` groups around far-apart homes (farthest-point seeds)."""
+def tech_groups(problem: Problem, sec: np.ndarray, k: int, first: int = 0) -> list[list[int]]:
+    """Technician indices in ``k`` groups around far-apart homes (farthest-point seeds from
+    technician ``first``'s home)."""
     homes = [t.start for t in problem.technicians]
-    seeds = [homes[0]]
+    seeds = [homes[first]]
     for _ in range(k - 1):
         seeds.append(homes[int(np.argmax(sec[np.ix_(homes, seeds)].min(axis=1)))])
     nearest = sec[np.ix_(homes, seeds)].argmin(axis=1)

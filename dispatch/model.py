@@ -129,11 +129,49 @@ class Problem:
 
         techs = [replace(t, start=index(t.start), end=index(t.end)) for t in technicians]
         ords = [replace(o, location=index(o.location)) for o in orders]
-        return cls(techs, ords, provider.matrix(list(points), depart_at), list(points))
+        return with_rush_hours(cls(techs, ords, provider.matrix(list(points), depart_at), list(points)))
 
     def technician(self, tech_id: str) -> Technician:
         """The technician with this id."""
         return next(t for t in self.technicians if t.id == tech_id)
+
+
+def with_rush_hours(problem: Problem) -> Problem:
+    """The problem with time-dependent travel folded into a plain matrix the solvers can use.
+
+    OR-Tools (and VROOM, PyVRP) take one travel time per pair of places, not one per time of
+    day. The approximation: a trip takes the time of its *departure band*, and the band of
+    each stop is fixed before solving: a technician leaves home at the start of the shift,
+    and leaves an order when its service would end if it started as its first window opens
+    (or as the earliest shift starts, without windows). Every order and every technician's
+    start becomes a place of its own whose row of ``seconds`` is scaled by that band's
+    factor (:meth:`geo.travel.TravelMatrix.factor_at`); arrivals (columns) are unchanged.
+    Late visits to wide-window orders are thus priced at the band their window opens in.
+    A matrix without ``hour_factors`` returns the problem unchanged.
+    """
+    mx = problem.matrix
+    if mx.hour_factors is None:
+        return problem
+    import numpy as np
+
+    day_start = min((t.shift_start for t in problem.technicians), default=0)
+    leave = [(o.windows[0].start if o.windows else day_start) + o.service_seconds for o in problem.orders]
+    leave += [t.shift_start for t in problem.technicians]
+    places = [o.location for o in problem.orders] + [t.start for t in problem.technicians]
+    ends = sorted({t.end for t in problem.technicians if t.end is not None})
+    factors = [mx.factor_at(t) for t in leave] + [1.0] * len(ends)
+    idx = np.asarray(places + ends, dtype=np.int64)
+    seconds = np.asarray(mx.seconds, dtype=np.int64)[np.ix_(idx, idx)]
+    seconds = np.rint(seconds * np.asarray(factors)[:, None]).astype(np.int64)
+    meters = np.asarray(mx.meters, dtype=np.int64)[np.ix_(idx, idx)]
+    n, v = len(problem.orders), len(problem.technicians)
+    end_at = {p: n + v + k for k, p in enumerate(ends)}
+    techs = [
+        replace(t, start=n + k, end=None if t.end is None else end_at[t.end]) for k, t in enumerate(problem.technicians)
+    ]
+    orders = [replace(o, location=i) for i, o in enumerate(problem.orders)]
+    points = None if problem.points is None else [problem.points[p] for p in idx]
+    return Problem(techs, orders, TravelMatrix(seconds.tolist(), meters.tolist()), points)
 
 
 def _check_unique(ids: list[str], what: str) -> None:

@@ -7,9 +7,20 @@ memory at fork time; only the small per-piece arguments and the results are pick
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Callable, Sequence
 
 _SHARED: tuple[Callable, object] | None = None
+
+
+def fork_is_safe() -> bool:
+    """Whether this process may fork workers: no other Python thread is alive.
+
+    A child forked while another thread holds a lock (logging, a socket client, a connection
+    pool) inherits the lock held and waits on it forever; the full test suite hung exactly so
+    after integration tests had left threads behind. Solvers then run on one process instead.
+    """
+    return threading.active_count() == 1
 
 
 def fork_map(fn: Callable, shared, args: Sequence[tuple], workers: int) -> list:

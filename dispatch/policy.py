@@ -86,7 +86,21 @@ class Params:
     (:mod:`dispatch.decompose`); ``part_size=None`` keeps one model.
     ``search_workers`` is how many cores to use: that many PyVRP searches with different
     seeds (the cheapest start wins), VROOM threads, or parts solved side by side in forked
-    processes. 1 keeps everything in the calling process.
+    processes. 1 keeps everything in the calling process. ``warm_start="auto"`` picks PyVRP
+    where the problem fits its model and VROOM otherwise.
+
+    ``keep_better`` (production): each part's search may only replace the part's start
+    routes with routes at least as good on every count a dispatcher judges (urgent on time,
+    served, travel, SLA lateness; :mod:`dispatch.score`), so the plan never ends worse than
+    its start. ``part_rounds`` > 1 cuts the technicians into parts again, differently, after
+    each round, so orders can move between technicians of neighbouring parts.
+    ``keep_better_travel_weight`` makes travel that many times dearer in the keep-better
+    search (see :func:`dispatch.solver.search_policy`). ``vroom_exploration`` is VROOM's
+    exploration level (1-5) for the VROOM start.
+    ``region_size``: above that many technicians, :func:`dispatch.regions.solve_coords` plans
+    region by region, never building the whole day's matrix.
+    ``time_limit`` is the whole budget in seconds, used when :func:`dispatch.solve` is not
+    given one. :func:`dispatch.production_params` fills all of this in from a problem's size.
     """
 
     policy: Policy = URGENT_FIRST
@@ -100,6 +114,12 @@ class Params:
     log_search: bool = False
     part_size: int | None = 20
     parts_above: int = 500
+    keep_better: bool = False
+    keep_better_travel_weight: int = 1
+    vroom_exploration: int = 5
+    part_rounds: int = 1
+    time_limit: float | None = None
+    region_size: int | None = None
 
 
 DEFAULT_PARAMS = Params()  # frozen, so one shared default is safe

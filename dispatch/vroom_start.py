@@ -11,6 +11,7 @@ expressible; :func:`dispatch.construct.repair` trims whatever the start gets wro
 from __future__ import annotations
 
 from datetime import timedelta
+from time import perf_counter
 
 import numpy as np
 
@@ -21,9 +22,11 @@ PRIORITY = {Priority.URGENT: 100, Priority.HIGH: 30, Priority.NORMAL: 10, Priori
 
 
 def vroom_routes(problem: Problem, params: Params, seconds: float) -> list[list[str]]:
-    """Order ids per technician from one VROOM run (one thread) of at most ``seconds``."""
+    """Order ids per technician from one VROOM run (``params.search_workers`` threads, at
+    ``params.vroom_exploration``) of at most ``seconds``."""
     import vroom
 
+    began = perf_counter()
     policy, ids = params.policy, {}
     sec = np.asarray(problem.matrix.seconds, dtype=np.int64)
     cost = policy.second_cost * sec + policy.meter_cost * np.asarray(problem.matrix.meters, dtype=np.int64)
@@ -45,7 +48,12 @@ def vroom_routes(problem: Problem, params: Params, seconds: float) -> list[list[
                 time_windows=_windows(vroom, o),
             )
         )
-    sol = inp.solve(exploration_level=5, nb_threads=params.search_workers, timeout=timedelta(seconds=max(0.1, seconds)))
+    seconds -= perf_counter() - began  # feeding VROOM is part of the budget
+    sol = inp.solve(
+        exploration_level=params.vroom_exploration,
+        nb_threads=params.search_workers,
+        timeout=timedelta(seconds=max(0.1, seconds)),
+    )
     return _routes(problem, sol)
 
 
@@ -94,6 +102,8 @@ def _windows(vroom, o: Order) -> list:
 
 def _routes(problem: Problem, sol) -> list[list[str]]:
     routes: list[list[str]] = [[] for _ in problem.technicians]
+    if "id" not in sol.routes.columns:  # VROOM placed no job at all: its table has no id column
+        return routes
     jobs = sol.routes[sol.routes["type"] == "job"]
     for vehicle, job in zip(jobs["vehicle_id"], jobs["id"], strict=True):
         routes[int(vehicle)].append(problem.orders[int(job)].id)

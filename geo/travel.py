@@ -29,13 +29,27 @@ class TravelMatrixError(RuntimeError):
 
 @dataclass(frozen=True)
 class TravelMatrix:
-    """Pairwise travel: ``seconds[i][j]`` and ``meters[i][j]`` from point i to point j."""
+    """Pairwise travel: ``seconds[i][j]`` and ``meters[i][j]`` from point i to point j.
+
+    Time-dependent travel (rush hours): ``hour_factors`` multiplies ``seconds`` by the local
+    hour of departure (24 factors, 1.0 = as in ``seconds``), and ``origin_second_of_day`` is
+    the local time of day of second 0 of the problem (e.g. 0 when times count from local
+    midnight). None: the same trip takes the same time all day.
+    """
 
     seconds: list[list[int]]
     meters: list[list[int]]
+    hour_factors: tuple[float, ...] | None = None
+    origin_second_of_day: int = 0
 
     def __len__(self) -> int:
         return len(self.seconds)
+
+    def factor_at(self, t: int) -> float:
+        """How much longer than ``seconds`` a trip leaving at problem second ``t`` takes."""
+        if self.hour_factors is None:
+            return 1.0
+        return self.hour_factors[((self.origin_second_of_day + t) // 3600) % 24]
 
 
 class MatrixProvider(Protocol):
@@ -100,20 +114,30 @@ def great_circle_m(points: Sequence[Point]) -> np.ndarray:
 class StraightLineProvider:
     """Great-circle distance x ``detour_factor``, driven at the profile's speed.
 
-    One speed per matrix (the departure hour's): good enough for planning a shift, and it
-    keeps the matrix a plain array the solver can register natively.
+    ``seconds`` are at the speed of ``depart_at``'s hour. With ``rush_hours`` the matrix also
+    carries the profile as ``hour_factors`` (speed at ``depart_at``'s hour / speed at the hour
+    of departure), with ``depart_at`` as second 0 of the problem, so a trip leaving at 08:30
+    takes longer than the same trip at 14:00 (see :func:`dispatch.model.with_rush_hours`).
     """
 
     detour_factor: float = 1.3
     profile: SpeedProfile = field(default_factory=SpeedProfile.default)
+    rush_hours: bool = False
 
     def matrix(self, points: Sequence[Point], depart_at: datetime | None = None) -> TravelMatrix:
         """Travel between every pair of ``points`` leaving at ``depart_at``'s hour."""
         meters = great_circle_m(points) * self.detour_factor
-        seconds = meters / (self.profile.kmh_at(depart_at) / 3.6)
+        kmh = self.profile.kmh_at(depart_at)
+        seconds = meters / (kmh / 3.6)
+        factors, origin = None, 0
+        if self.rush_hours and depart_at is not None:
+            factors = tuple(kmh / v for v in self.profile.kmh_by_hour)
+            origin = depart_at.hour * 3600 + depart_at.minute * 60 + depart_at.second
         return TravelMatrix(
             seconds=np.rint(seconds).astype(np.int64).tolist(),
             meters=np.rint(meters).astype(np.int64).tolist(),
+            hour_factors=factors,
+            origin_second_of_day=origin,
         )
 
 

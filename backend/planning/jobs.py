@@ -15,6 +15,7 @@ from backend.planning.service import (
     build_problem,
     note_stage,
     now_utc,
+    planning_params,
     previous_routes,
     regions_needing_replan,
     start_replan,
@@ -54,11 +55,11 @@ def _solve_and_store(plan, origin):
 
 
 def solve(problem: dispatch.Problem, plan: RoutePlan) -> dispatch.Plan:
-    params = dispatch.Params(policy=dispatch.POLICIES[plan.policy])
+    params = planning_params(problem, plan)  # the production settings the benchmarks measure
     if plan.previous_plan_id:
         previous = previous_routes(plan.previous_plan_id)
-        return dispatch.replan(problem, previous, params, seed=plan.seed, time_limit=plan.time_limit_s)
-    return dispatch.solve(problem, params, seed=plan.seed, time_limit=plan.time_limit_s)
+        return dispatch.replan(problem, previous, params, seed=plan.seed)
+    return dispatch.solve(problem, params, seed=plan.seed)
 
 
 def report(plan: RoutePlan, stage: str):

@@ -160,6 +160,18 @@ def _publish_stop(order_id, technician_id, actor, published, skipped):
     published.append({"order_id": order_id, "technician_id": technician_id})
 
 
+def planning_params(problem: dispatch.Problem, plan: RoutePlan) -> dispatch.Params:
+    """How a plan searches: `dispatch.production_params` of the problem's size, the plan's policy
+    and time limit, on this worker's cores. The one source of planning parameters: the planning
+    and re-planning jobs call it, and `bench/city_day.py --production` calls the same function."""
+    return dispatch.production_params(
+        len(problem.orders),
+        len(problem.technicians),
+        dispatch.POLICIES[plan.policy],
+        time_budget_s=plan.time_limit_s,
+    )
+
+
 # --- the problem and the stored plan ------------------------------------------------------------
 
 

@@ -320,3 +320,26 @@ def test_consoles_follow_plan_progress_live(app, client, factory, city, live_ser
     stages = [e["stage"] for e in events if e["plan_id"] == plan_id]
     assert stages[0] == "queued" and stages[-1] == "solved"
     assert any(s.startswith("solving 1 orders") for s in stages)
+
+
+def test_the_job_plans_with_the_production_parameters(app, client, city, monkeypatch):
+    import dispatch
+
+    add_order(app, city["org"], (104.05, 30.65), region=city["region"])
+    add_order(app, city["org"], (104.15, 30.75), region=city["region"])
+    calls = []
+    real_solve = dispatch.solve
+
+    def recording_solve(problem, params, **kwargs):
+        calls.append((len(problem.orders), len(problem.technicians), params, kwargs))
+        return real_solve(problem, params, **kwargs)
+
+    monkeypatch.setattr(dispatch, "solve", recording_solve)
+    plan_id = start_plan(client, city["staff"], city["region"], policy="nearest-first", time_limit_s=3)
+    run_jobs(app)
+
+    assert plan(client, city["staff"], plan_id)["status"] == "solved"
+    [(orders, technicians, params, kwargs)] = calls
+    expected = dispatch.production_params(orders, technicians, dispatch.POLICIES["nearest-first"], time_budget_s=3)
+    assert params == expected and params.warm_start == "auto" and params.keep_better
+    assert "time_limit" not in kwargs, "the budget comes from the parameters, as in the benchmarks"

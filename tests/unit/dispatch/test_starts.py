@@ -35,6 +35,14 @@ def test_vroom_start_gives_a_feasible_plan():
     assert plan.assignments["o0"] == "t0"
 
 
+def test_vroom_start_when_no_order_can_be_placed_leaves_all_out_with_reasons():
+    techs = [tech("t", role="fiber", max_orders=3)]
+    problem = line_problem([0, 1], techs, [order("role", 1, role="copper")])
+    plan = solve(problem, Params(warm_start="vroom", warm_start_share=0.5), seed=1, time_limit=1.0)
+    assert plan.routes[0].stops == () or not plan.routes[0].stops
+    assert [(u.order_id, u.reason) for u in plan.unassigned] == [("role", "no_eligible_technician")]
+
+
 @pytest.mark.parametrize("workers", [1, 2])  # 2: parallel seeded searches in forked processes
 def test_pyvrp_start_on_a_small_vrptw(workers):
     rnd = random.Random(2)
