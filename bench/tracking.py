@@ -246,7 +246,7 @@ async def console(url, token, stats, ready):
     return client
 
 
-async def drive(urls, tokens, admin_token, args, run_id):
+async def drive(urls, tokens, admin_token, args, run_id, on_window_start):
     consoles_stats = [Stats() for _ in range(args.consoles)]
     consoles = []
     for stats in consoles_stats:
@@ -261,11 +261,13 @@ async def drive(urls, tokens, admin_token, args, run_id):
         phones += await asyncio.gather(
             *(connect_phone(urls[(start + i) % len(urls)], t) for i, (_, t) in enumerate(chunk))
         )
+    on_window_start()  # CPU is counted from here: connecting is not part of the load
     window = (time.time() + 0.5, time.time() + 0.5 + args.seconds)
     tasks = [technician(phone, tid, args, run_id, window, stats) for phone, (tid, _) in zip(phones, items, strict=True)]
     await asyncio.gather(*tasks, return_exceptions=True)
     stats.window = (window[0], max(stats.last_ack, window[1]))
     await asyncio.sleep(2)  # the last console updates
+    stats.sending_ended = time.time()
     for client in [*consoles, *phones]:
         await client.disconnect()
     return stats, consoles_stats
@@ -300,13 +302,20 @@ def measure(args, tokens, admin_token, processes, urls):
     gc.set_threshold(50_000, 20, 100)
     trees = {name: process_tree(p) for name, p in processes.items()}
     trees["bench"] = [psutil.Process()]
-    before = {name: cpu_by_pid(t) for name, t in {**trees, **services_by_name()}.items()}
+    services = services_by_name()
+    before, after = {}, {}
+
+    def snapshot(into):
+        into.update({name: cpu_by_pid(t) for name, t in {**trees, **services}.items()})
+        into["at"] = time.time()
+
     wall0 = time.time()
-    stats, consoles = asyncio.run(drive(urls, tokens, admin_token, args, run_id))
+    stats, consoles = asyncio.run(drive(urls, tokens, admin_token, args, run_id, lambda: snapshot(before)))
+    snapshot(after)  # sending and the console tail, before the disconnects and the drain
     wall = time.time() - wall0
     drained_at = wait_for_drain(timeout=120)
-    after = {name: cpu_by_pid(t) for name, t in {**trees, **services_by_name()}.items()}
-    window = stats.window[1] - stats.window[0]
+    cpu_window = after.pop("at") - before.pop("at")
+    cpu_s = {name: cpu_used(before[name], after[name]) for name in after}
     persisted = count_persisted(run_id)
     latencies = consoles[0].latencies if consoles else []
     return {
@@ -328,8 +337,11 @@ def measure(args, tokens, admin_token, processes, urls):
         "console_fixes_seen": [c.console_fixes for c in consoles],
         "console_updates": len(latencies),
         **{f"latency_p{int(q * 100)}_ms": _ms(percentile(latencies, q)) for q in (0.5, 0.95, 0.99)},
-        # CPU over the sending window (connecting and draining are outside it but counted: an upper bound).
-        "cpu_pct_of_one_core": {name: round(cpu_used(before[name], after[name]) / window * 100) for name in after},
+        # CPU from the first send to the last console update (connecting and draining are outside it).
+        "cpu_pct_of_one_core": {name: round(used / cpu_window * 100) for name, used in cpu_s.items()},
+        # Load-independent cost: CPU seconds of each process per 1,000 acknowledged fixes.
+        "cpu_s_per_1000_fixes": {name: round(used / max(stats.acked, 1) * 1000, 3) for name, used in cpu_s.items()},
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "wall_s": round(wall, 1),
     }
 
