@@ -24,6 +24,7 @@ from flask import current_app, request
 from flask_jwt_extended import decode_token
 from flask_socketio import SocketIO, join_room
 
+from backend import socket_json
 from backend.extensions import db, socketio
 from backend.models import User
 
@@ -42,6 +43,7 @@ def init_app(app):
         channel=queue_channel(app.config["REDIS_URL"]),
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=[],
+        json=socket_json,  # orjson: every packet is encoded or decoded here
     )
     socketio.on_event("connect", _console_connect, namespace=CONSOLE)
     socketio.on_event("whoami", _whoami, namespace=CONSOLE)
