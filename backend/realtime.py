@@ -49,6 +49,9 @@ def init_app(app):
         transports=["websocket"],
         ping_interval=app.config["SOCKET_PING_INTERVAL_S"],
         ping_timeout=app.config["SOCKET_PING_TIMEOUT_S"],
+        # A connection's events run in its own reader, one after the other, instead of in a new
+        # greenlet each: a phone waits for each ack anyway, and no handler waits on its client.
+        async_handlers=False,
     )
     app.wsgi_app = _without_websocket_compression(app.wsgi_app)
     socketio.on_event("connect", _console_connect, namespace=CONSOLE)
