@@ -145,7 +145,7 @@ def start_service(web_processes, console_interval_ms, technicians):
     for index in range(web_processes):
         port = free_port()
         processes[f"web{index + 1}"] = start_process(
-            "web", console_interval_ms, PORT=str(port), WEB_CONNECTIONS=connections
+            "web", console_interval_ms, PORT=str(port), WEB_CONNECTIONS=connections, WEB_PROCESSES="1"
         )
         urls.append(f"http://127.0.0.1:{port}")
     processes["tracker"] = start_process("tracker", console_interval_ms)
@@ -225,10 +225,19 @@ async def technician(client, tid, args, run_id, window, stats):
         await asyncio.sleep(max(0.0, period - (time.time() - started)))
 
 
-async def connect_phone(url, token):
-    client = socketio.AsyncClient(reconnection=False)
-    await client.connect(url, namespaces=[TECHNICIAN], auth={"token": token}, transports=["websocket"], wait_timeout=60)
-    return client
+async def connect_phone(url, token, attempts=5):
+    """Connect as a phone does: a refused or failed connect is tried again a little later."""
+    for attempt in range(attempts):
+        client = socketio.AsyncClient(reconnection=False)
+        try:
+            await client.connect(
+                url, namespaces=[TECHNICIAN], auth={"token": token}, transports=["websocket"], wait_timeout=60
+            )
+            return client
+        except socketio.exceptions.ConnectionError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(1 + attempt)
 
 
 async def console(url, token, stats, ready):
@@ -257,7 +266,7 @@ async def drive(urls, tokens, admin_token, args, run_id, on_window_start):
     phones = []
     for start in range(0, len(items), 100):  # connect everyone first, 100 at a time
         chunk = items[start : start + 100]
-        # sticky: each phone stays on one process
+        # phones spread over the processes as a plain load balancer would (WebSocket only: no stickiness)
         phones += await asyncio.gather(
             *(connect_phone(urls[(start + i) % len(urls)], t) for i, (_, t) in enumerate(chunk))
         )

@@ -87,8 +87,9 @@ def _location_event(sid, data=None, *_extra):
     with environ["flask.app"].app_context():
         try:
             return _location(environ, data)
-        except Exception as exc:  # the same answer as any other event's failure
-            return _error(exc)
+        except Exception:  # the same answer as any other event's failure
+            log.exception("technician socket error")
+            return _internal_error()
 
 
 def _location(environ: dict, data=None):
@@ -146,4 +147,10 @@ def _error(exc):
     if isinstance(exc, ConnectionRefusedError):
         raise exc
     log.exception("technician socket error")
+    if request.event["message"] == "connect":  # never leave a phone connected without its technician
+        raise ConnectionRefusedError("internal error; it has been logged: connect again") from exc
+    return _internal_error()
+
+
+def _internal_error() -> dict:
     return {"error": "internal", "message": "internal error; it has been logged"}
