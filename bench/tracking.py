@@ -120,6 +120,20 @@ def backlog():
         return stream_backlog()
 
 
+def with_retries(step, *args, attempts=10):
+    """A bench step that talks to PostgreSQL, tried again while the server refuses connections
+    (a shared server may have no connection slot free for a moment)."""
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            return step(*args)
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(2 + attempt)
+
+
 # --- processes ---------------------------------------------------------------------------------
 
 
@@ -160,13 +174,19 @@ def process_tree(popen):
 
 
 def services_by_name():
-    """PostgreSQL and Redis server processes on this machine (their CPU counts too)."""
+    """The PostgreSQL backends serving this database and the Redis server on this port: other
+    databases and Redis servers on the machine are other work and do not count."""
+    from redis.connection import parse_url
+    from sqlalchemy.engine import make_url
+
+    database = make_url(os.environ["DATABASE_URL"]).database
+    redis_port = str(parse_url(os.environ["REDIS_URL"]).get("port", 6379))
     found = {"postgres": [], "redis": []}
-    for proc in psutil.process_iter(["name"]):
-        name = proc.info["name"] or ""
-        if name.startswith("postgres"):
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        name, command = proc.info["name"] or "", " ".join(proc.info["cmdline"] or [])
+        if name.startswith("postgres") and f" {database} " in command:
             found["postgres"].append(proc)
-        elif name.startswith("redis-server"):
+        elif name.startswith("redis-server") and f":{redis_port}" in command:
             found["redis"].append(proc)
     return found
 
@@ -291,16 +311,16 @@ def percentile(values, q):
 
 
 def run(args):
-    tokens, admin_token = prepare(args.technicians)
+    tokens, admin_token = with_retries(prepare, args.technicians)
     processes, urls = (
         ({}, [args.url]) if args.url else start_service(args.web_processes, args.console_interval_ms, args.technicians)
     )
     try:
         return measure(args, tokens, admin_token, processes, urls)
     finally:
-        retire(tokens)
         for process in processes.values():
             stop(process)
+        with_retries(retire, tokens)
 
 
 def measure(args, tokens, admin_token, processes, urls):
@@ -325,7 +345,7 @@ def measure(args, tokens, admin_token, processes, urls):
     drained_at = wait_for_drain(timeout=120)
     cpu_window = after.pop("at") - before.pop("at")
     cpu_s = {name: cpu_used(before[name], after[name]) for name in after}
-    persisted = count_persisted(run_id)
+    persisted = with_retries(count_persisted, run_id)
     latencies = consoles[0].latencies if consoles else []
     return {
         "technicians": args.technicians,
