@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
 from flask import current_app
 
 from backend.redis_client import get_redis
@@ -197,9 +198,9 @@ def _store(technician_id: int, checked: list[Checked], ack: Ack, current: dict, 
     pipe.zadd(PRESENCE_KEY, {str(technician_id): now})
     if ack.moved:
         live = ack.live
-        pipe.hset(state.key(technician_id), "ref", json.dumps(fix_json(live)))
+        pipe.hset(state.key(technician_id), "ref", orjson.dumps(fix_json(live)))
         current["ref"] = fix_json(live)  # the cached state follows
-        pipe.hset(POSITIONS_KEY, str(technician_id), json.dumps(position_json(live, current.get("status"))))
+        pipe.hset(POSITIONS_KEY, str(technician_id), orjson.dumps(position_json(live, current.get("status"))))
         pipe.geoadd(GEO_KEY, (live.lon, live.lat, str(technician_id)))
     pipe.execute()
 
