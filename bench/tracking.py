@@ -245,7 +245,7 @@ async def technician(client, tid, args, run_id, window, stats):
         await asyncio.sleep(max(0.0, period - (time.time() - started)))
 
 
-async def connect_phone(url, token, attempts=5):
+async def connect_phone(url, token, attempts=10):
     """Connect as a phone does: a refused or failed connect is tried again a little later."""
     for attempt in range(attempts):
         client = socketio.AsyncClient(reconnection=False)
