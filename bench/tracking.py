@@ -275,7 +275,7 @@ async def console(url, token, stats, ready):
     return client
 
 
-async def drive(urls, tokens, admin_token, args, run_id, on_window_start):
+async def drive(urls, tokens, admin_token, args, run_id, on_window_start, on_window_end):
     consoles_stats = [Stats() for _ in range(args.consoles)]
     consoles = []
     for stats in consoles_stats:
@@ -296,7 +296,7 @@ async def drive(urls, tokens, admin_token, args, run_id, on_window_start):
     await asyncio.gather(*tasks, return_exceptions=True)
     stats.window = (window[0], max(stats.last_ack, window[1]))
     await asyncio.sleep(2)  # the last console updates
-    stats.sending_ended = time.time()
+    on_window_end()  # disconnecting is not part of the load either
     for client in [*consoles, *phones]:
         await client.disconnect()
     return stats, consoles_stats
@@ -339,8 +339,9 @@ def measure(args, tokens, admin_token, processes, urls):
         into["at"] = time.time()
 
     wall0 = time.time()
-    stats, consoles = asyncio.run(drive(urls, tokens, admin_token, args, run_id, lambda: snapshot(before)))
-    snapshot(after)  # sending and the console tail, before the disconnects and the drain
+    stats, consoles = asyncio.run(
+        drive(urls, tokens, admin_token, args, run_id, lambda: snapshot(before), lambda: snapshot(after))
+    )
     wall = time.time() - wall0
     drained_at = wait_for_drain(timeout=120)
     cpu_window = after.pop("at") - before.pop("at")
