@@ -10,7 +10,14 @@ lost, throughput, send -> console latency percentiles, fixes seen by the console
 and CPU per process.
 
     scripts/with-env.sh .venv/bin/python bench/tracking.py --technicians 1000 --interval 1 \\
-        --batch 10 --seconds 20 --consoles 2 [--web-processes 2]
+        --batch 10 --seconds 20 --consoles 2 [--web-processes 2] [--generators 2]
+
+--web-processes N starts N web processes on their own ports and spreads the phones over them
+as a plain load balancer would (WebSocket only: no stickiness); the consoles are on the first.
+--generators N drives the phones from N processes (one asyncio process cannot offer
+20,000 fixes/s on a small machine). CPU is counted from the first send to the last console
+update; cpu_s_per_1000_fixes is each process's cost, which does not depend on how busy the
+machine is.
 
 Latency is measured on the newest fix of each batch (its time is the send time) when
 its console update arrives; with --console-interval-ms 0 (the default here) every batch
@@ -21,6 +28,7 @@ import argparse
 import asyncio
 import gc
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -281,25 +289,85 @@ async def drive(urls, tokens, admin_token, args, run_id, on_window_start, on_win
     for stats in consoles_stats:
         ready = asyncio.Event()
         consoles.append(await console(urls[0], admin_token, stats, ready))
-    stats = Stats()
-    items = sorted(tokens.items())
-    phones = []
-    for start in range(0, len(items), 100):  # connect everyone first, 100 at a time
-        chunk = items[start : start + 100]
-        # phones spread over the processes as a plain load balancer would (WebSocket only: no stickiness)
-        phones += await asyncio.gather(
-            *(connect_phone(urls[(start + i) % len(urls)], t) for i, (_, t) in enumerate(chunk))
-        )
-    on_window_start()  # CPU is counted from here: connecting is not part of the load
-    window = (time.time() + 0.5, time.time() + 0.5 + args.seconds)
-    tasks = [technician(phone, tid, args, run_id, window, stats) for phone, (tid, _) in zip(phones, items, strict=True)]
-    await asyncio.gather(*tasks, return_exceptions=True)
-    stats.window = (window[0], max(stats.last_ack, window[1]))
-    await asyncio.sleep(2)  # the last console updates
-    on_window_end()  # disconnecting is not part of the load either
-    for client in [*consoles, *phones]:
+    # phones spread over the web processes as a plain load balancer would (WebSocket only: no stickiness)
+    items = [(urls[i % len(urls)], tid, token) for i, (tid, token) in enumerate(sorted(tokens.items()))]
+    if args.generators > 1:
+        stats = await _drive_generators(items, args, run_id, on_window_start, on_window_end)
+    else:
+        phones = await connect_phones(items)
+        on_window_start()  # CPU is counted from here: connecting is not part of the load
+        stats = await send(phones, items, args, run_id)
+        await asyncio.sleep(2)  # the last console updates
+        on_window_end()  # disconnecting is not part of the load either
+        for client in phones:
+            await client.disconnect()
+    for client in consoles:
         await client.disconnect()
     return stats, consoles_stats
+
+
+async def connect_phones(items):
+    """Connect every phone first, 100 at a time."""
+    phones = []
+    for start in range(0, len(items), 100):
+        phones += await asyncio.gather(*(connect_phone(url, token) for url, _, token in items[start : start + 100]))
+    return phones
+
+
+async def send(phones, items, args, run_id):
+    stats = Stats()
+    window = (time.time() + 0.5, time.time() + 0.5 + args.seconds)
+    tasks = [
+        technician(phone, tid, args, run_id, window, stats) for phone, (_, tid, _) in zip(phones, items, strict=True)
+    ]
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stats.window = (window[0], max(stats.last_ack, window[1]))
+    return stats
+
+
+async def _drive_generators(items, args, run_id, on_window_start, on_window_end):
+    """The phones in --generators processes (one asyncio process cannot drive 20,000 fixes/s here);
+    they start sending together and disconnect only after the CPU has been counted."""
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(args.generators + 1), context.Queue()
+    workers = [
+        context.Process(target=generator, args=(items[g :: args.generators], args, run_id, barrier, results))
+        for g in range(args.generators)
+    ]
+    for worker in workers:
+        worker.start()
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, barrier.wait)  # every phone connected
+    on_window_start()
+    parts = [await loop.run_in_executor(None, results.get) for _ in workers]
+    await asyncio.sleep(2)  # the last console updates
+    on_window_end()
+    await loop.run_in_executor(None, barrier.wait)  # now the phones may disconnect
+    for worker in workers:
+        worker.join()
+    stats = Stats()
+    for sent, acked, errors, _last_ack, _window in parts:
+        stats.sent, stats.acked, stats.errors = stats.sent + sent, stats.acked + acked, stats.errors + errors
+    stats.window = (min(part[4][0] for part in parts), max(part[4][1] for part in parts))
+    return stats
+
+
+def generator(items, args, run_id, barrier, results):
+    """One load-generator process: connect its phones, wait for the others, send, report."""
+
+    async def main():
+        phones = await connect_phones(items)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, barrier.wait)
+        stats = await send(phones, items, args, run_id)
+        results.put((stats.sent, stats.acked, stats.errors, stats.last_ack, stats.window))
+        await loop.run_in_executor(None, barrier.wait)
+        for client in phones:
+            await client.disconnect()
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    asyncio.run(main())
 
 
 def percentile(values, q):
@@ -335,6 +403,8 @@ def measure(args, tokens, admin_token, processes, urls):
     before, after = {}, {}
 
     def snapshot(into):
+        generators = [psutil.Process(child.pid) for child in multiprocessing.active_children()]
+        trees["bench"] = [psutil.Process(), *generators]
         into.update({name: cpu_by_pid(t) for name, t in {**trees, **services}.items()})
         into["at"] = time.time()
 
@@ -397,6 +467,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--consoles", type=int, default=2)
     parser.add_argument("--web-processes", type=int, default=1)
+    parser.add_argument("--generators", type=int, default=1, help="load-generator processes for the phones")
     parser.add_argument("--console-interval-ms", type=int, default=0, help="position throttle per technician")
     parser.add_argument("--url", help="an already running service (its writer must be running too)")
     print(json.dumps(run(parser.parse_args())), flush=True)
