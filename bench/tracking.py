@@ -399,13 +399,12 @@ def measure(args, tokens, admin_token, processes, urls):
     gc.set_threshold(50_000, 20, 100)
     trees = {name: process_tree(p) for name, p in processes.items()}
     trees["bench"] = [psutil.Process()]
-    services = services_by_name()
     before, after = {}, {}
 
     def snapshot(into):
         generators = [psutil.Process(child.pid) for child in multiprocessing.active_children()]
         trees["bench"] = [psutil.Process(), *generators]
-        into.update({name: cpu_by_pid(t) for name, t in {**trees, **services}.items()})
+        into.update({name: cpu_by_pid(t) for name, t in {**trees, **services_by_name()}.items()})  # new backends too
         into["at"] = time.time()
 
     wall0 = time.time()
