@@ -12,7 +12,8 @@ and CPU per process.
     scripts/with-env.sh .venv/bin/python bench/tracking.py --technicians 1000 --interval 1 \\
         --batch 10 --seconds 20 --consoles 2 [--web-processes 2] [--generators 2]
 
---web-processes N starts N web processes on their own ports and spreads the phones over them
+--web-processes N starts N web processes (each with WEB_PROCESSES gunicorn workers, as the
+Procfile runs it) on their own ports and spreads the phones over them
 as a plain load balancer would (WebSocket only: no stickiness); the consoles are on the first.
 --generators N drives the phones from N processes (one asyncio process cannot offer
 20,000 fixes/s on a small machine). CPU is counted from the first send to the last console
@@ -167,8 +168,8 @@ def start_service(web_processes, console_interval_ms, technicians):
     for index in range(web_processes):
         port = free_port()
         processes[f"web{index + 1}"] = start_process(
-            "web", console_interval_ms, PORT=str(port), WEB_CONNECTIONS=connections, WEB_PROCESSES="1"
-        )
+            "web", console_interval_ms, PORT=str(port), WEB_CONNECTIONS=connections
+        )  # with WEB_PROCESSES workers sharing the port, as deployed (default: half the cores)
         urls.append(f"http://127.0.0.1:{port}")
     processes["tracker"] = start_process("tracker", console_interval_ms)
     for name, url in zip(processes, urls, strict=False):
