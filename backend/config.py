@@ -128,7 +128,11 @@ def _tracking_settings():
         "TRACK_MAX_ACCURACY_M": env_int("TRACK_MAX_ACCURACY_M", 100),
         "TRACK_MAX_SPEED_KMH": env_int("TRACK_MAX_SPEED_KMH", 200),
         "TRACK_CONSOLE_INTERVAL_MS": env_int("TRACK_CONSOLE_INTERVAL_MS", 1000),
-        "TRACK_CONSOLE_FLUSH_MS": env_int("TRACK_CONSOLE_FLUSH_MS", 100),
+        "TRACK_CONSOLE_FLUSH_MS": env_int("TRACK_CONSOLE_FLUSH_MS", 50),
         "TRACK_STATE_CACHE_MS": env_int("TRACK_STATE_CACHE_MS", 60000),
+        # Engine.IO pings (server -> phone): below a load balancer's idle timeout (often 60 s), and
+        # interval + timeout within the 90 s online window; half the pings of the 25 s default.
+        "SOCKET_PING_INTERVAL_S": env_int("SOCKET_PING_INTERVAL_S", 50),
+        "SOCKET_PING_TIMEOUT_S": env_int("SOCKET_PING_TIMEOUT_S", 30),
         "CONSOLE_TILE_URL": env_str("CONSOLE_TILE_URL", ""),
     }

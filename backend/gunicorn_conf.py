@@ -1,7 +1,9 @@
 """gunicorn settings for the web process (see Procfile and README, 'Web server').
 
-One gevent worker per process: Socket.IO needs sticky sessions, so processes scale
-out behind a sticky load balancer and share rooms through the Redis message queue.
+Socket.IO runs on WebSocket only (backend/realtime.py): a connection is one TCP stream,
+so gevent workers share the port without sticky sessions and share rooms through the
+Redis message queue. WEB_PROCESSES workers, by default half the cores (the rest is for
+the track writer, PostgreSQL and Redis when they share the machine).
 """
 
 import json
@@ -11,7 +13,7 @@ from gunicorn import util
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '5000')}"
 worker_class = "gevent"
-workers = 1
+workers = int(os.environ.get("WEB_PROCESSES") or max(1, (os.cpu_count() or 1) // 2))
 worker_connections = int(os.environ.get("WEB_CONNECTIONS", "2000"))
 timeout = 60
 # Flask-SocketIO must use the same concurrency model as the worker.

@@ -10,7 +10,15 @@ lost, throughput, send -> console latency percentiles, fixes seen by the console
 and CPU per process.
 
     scripts/with-env.sh .venv/bin/python bench/tracking.py --technicians 1000 --interval 1 \\
-        --batch 10 --seconds 20 --consoles 2 [--web-processes 2]
+        --batch 10 --seconds 20 --consoles 2 [--web-processes 2] [--generators 2]
+
+--web-processes N starts N web processes (each with WEB_PROCESSES gunicorn workers, as the
+Procfile runs it) on their own ports and spreads the phones over them
+as a plain load balancer would (WebSocket only: no stickiness); the consoles are on the first.
+--generators N drives the phones from N processes (one asyncio process cannot offer
+20,000 fixes/s on a small machine). CPU is counted from the first send to the last console
+update; cpu_s_per_1000_fixes is each process's cost, which does not depend on how busy the
+machine is.
 
 Latency is measured on the newest fix of each batch (its time is the send time) when
 its console update arrives; with --console-interval-ms 0 (the default here) every batch
@@ -21,6 +29,7 @@ import argparse
 import asyncio
 import gc
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -120,6 +129,20 @@ def backlog():
         return stream_backlog()
 
 
+def with_retries(step, *args, attempts=10):
+    """A bench step that talks to PostgreSQL, tried again while the server refuses connections
+    (a shared server may have no connection slot free for a moment)."""
+    from sqlalchemy.exc import OperationalError
+
+    for attempt in range(attempts):
+        try:
+            return step(*args)
+        except OperationalError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(2 + attempt)
+
+
 # --- processes ---------------------------------------------------------------------------------
 
 
@@ -146,7 +169,7 @@ def start_service(web_processes, console_interval_ms, technicians):
         port = free_port()
         processes[f"web{index + 1}"] = start_process(
             "web", console_interval_ms, PORT=str(port), WEB_CONNECTIONS=connections
-        )
+        )  # with WEB_PROCESSES workers sharing the port, as deployed (default: half the cores)
         urls.append(f"http://127.0.0.1:{port}")
     processes["tracker"] = start_process("tracker", console_interval_ms)
     for name, url in zip(processes, urls, strict=False):
@@ -160,13 +183,19 @@ def process_tree(popen):
 
 
 def services_by_name():
-    """PostgreSQL and Redis server processes on this machine (their CPU counts too)."""
+    """The PostgreSQL backends serving this database and the Redis server on this port: other
+    databases and Redis servers on the machine are other work and do not count."""
+    from redis.connection import parse_url
+    from sqlalchemy.engine import make_url
+
+    database = make_url(os.environ["DATABASE_URL"]).database
+    redis_port = str(parse_url(os.environ["REDIS_URL"]).get("port", 6379))
     found = {"postgres": [], "redis": []}
-    for proc in psutil.process_iter(["name"]):
-        name = proc.info["name"] or ""
-        if name.startswith("postgres"):
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        name, command = proc.info["name"] or "", " ".join(proc.info["cmdline"] or [])
+        if name.startswith("postgres") and f" {database} " in command:
             found["postgres"].append(proc)
-        elif name.startswith("redis-server"):
+        elif name.startswith("redis-server") and f":{redis_port}" in command:
             found["redis"].append(proc)
     return found
 
@@ -225,10 +254,19 @@ async def technician(client, tid, args, run_id, window, stats):
         await asyncio.sleep(max(0.0, period - (time.time() - started)))
 
 
-async def connect_phone(url, token):
-    client = socketio.AsyncClient(reconnection=False)
-    await client.connect(url, namespaces=[TECHNICIAN], auth={"token": token}, transports=["websocket"], wait_timeout=60)
-    return client
+async def connect_phone(url, token, attempts=10):
+    """Connect as a phone does: a refused or failed connect is tried again a little later."""
+    for attempt in range(attempts):
+        client = socketio.AsyncClient(reconnection=False)
+        try:
+            await client.connect(
+                url, namespaces=[TECHNICIAN], auth={"token": token}, transports=["websocket"], wait_timeout=60
+            )
+            return client
+        except socketio.exceptions.ConnectionError:
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(1 + attempt)
 
 
 async def console(url, token, stats, ready):
@@ -246,29 +284,91 @@ async def console(url, token, stats, ready):
     return client
 
 
-async def drive(urls, tokens, admin_token, args, run_id):
+async def drive(urls, tokens, admin_token, args, run_id, on_window_start, on_window_end):
     consoles_stats = [Stats() for _ in range(args.consoles)]
     consoles = []
     for stats in consoles_stats:
         ready = asyncio.Event()
         consoles.append(await console(urls[0], admin_token, stats, ready))
-    stats = Stats()
-    items = sorted(tokens.items())
-    phones = []
-    for start in range(0, len(items), 100):  # connect everyone first, 100 at a time
-        chunk = items[start : start + 100]
-        # sticky: each phone stays on one process
-        phones += await asyncio.gather(
-            *(connect_phone(urls[(start + i) % len(urls)], t) for i, (_, t) in enumerate(chunk))
-        )
-    window = (time.time() + 0.5, time.time() + 0.5 + args.seconds)
-    tasks = [technician(phone, tid, args, run_id, window, stats) for phone, (tid, _) in zip(phones, items, strict=True)]
-    await asyncio.gather(*tasks, return_exceptions=True)
-    stats.window = (window[0], max(stats.last_ack, window[1]))
-    await asyncio.sleep(2)  # the last console updates
-    for client in [*consoles, *phones]:
+    # phones spread over the web processes as a plain load balancer would (WebSocket only: no stickiness)
+    items = [(urls[i % len(urls)], tid, token) for i, (tid, token) in enumerate(sorted(tokens.items()))]
+    if args.generators > 1:
+        stats = await _drive_generators(items, args, run_id, on_window_start, on_window_end)
+    else:
+        phones = await connect_phones(items)
+        on_window_start()  # CPU is counted from here: connecting is not part of the load
+        stats = await send(phones, items, args, run_id)
+        await asyncio.sleep(2)  # the last console updates
+        on_window_end()  # disconnecting is not part of the load either
+        for client in phones:
+            await client.disconnect()
+    for client in consoles:
         await client.disconnect()
     return stats, consoles_stats
+
+
+async def connect_phones(items):
+    """Connect every phone first, 100 at a time."""
+    phones = []
+    for start in range(0, len(items), 100):
+        phones += await asyncio.gather(*(connect_phone(url, token) for url, _, token in items[start : start + 100]))
+    return phones
+
+
+async def send(phones, items, args, run_id):
+    stats = Stats()
+    window = (time.time() + 0.5, time.time() + 0.5 + args.seconds)
+    tasks = [
+        technician(phone, tid, args, run_id, window, stats) for phone, (_, tid, _) in zip(phones, items, strict=True)
+    ]
+    await asyncio.gather(*tasks, return_exceptions=True)
+    stats.window = (window[0], max(stats.last_ack, window[1]))
+    return stats
+
+
+async def _drive_generators(items, args, run_id, on_window_start, on_window_end):
+    """The phones in --generators processes (one asyncio process cannot drive 20,000 fixes/s here);
+    they start sending together and disconnect only after the CPU has been counted."""
+    context = multiprocessing.get_context("spawn")
+    barrier, results = context.Barrier(args.generators + 1), context.Queue()
+    workers = [
+        context.Process(target=generator, args=(items[g :: args.generators], args, run_id, barrier, results))
+        for g in range(args.generators)
+    ]
+    for worker in workers:
+        worker.start()
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, barrier.wait)  # every phone connected
+    on_window_start()
+    parts = [await loop.run_in_executor(None, results.get) for _ in workers]
+    await asyncio.sleep(2)  # the last console updates
+    on_window_end()
+    await loop.run_in_executor(None, barrier.wait)  # now the phones may disconnect
+    for worker in workers:
+        worker.join()
+    stats = Stats()
+    for sent, acked, errors, _last_ack, _window in parts:
+        stats.sent, stats.acked, stats.errors = stats.sent + sent, stats.acked + acked, stats.errors + errors
+    stats.window = (min(part[4][0] for part in parts), max(part[4][1] for part in parts))
+    return stats
+
+
+def generator(items, args, run_id, barrier, results):
+    """One load-generator process: connect its phones, wait for the others, send, report."""
+
+    async def main():
+        phones = await connect_phones(items)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, barrier.wait)
+        stats = await send(phones, items, args, run_id)
+        results.put((stats.sent, stats.acked, stats.errors, stats.last_ack, stats.window))
+        await loop.run_in_executor(None, barrier.wait)
+        for client in phones:
+            await client.disconnect()
+
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    asyncio.run(main())
 
 
 def percentile(values, q):
@@ -280,16 +380,16 @@ def percentile(values, q):
 
 
 def run(args):
-    tokens, admin_token = prepare(args.technicians)
+    tokens, admin_token = with_retries(prepare, args.technicians)
     processes, urls = (
         ({}, [args.url]) if args.url else start_service(args.web_processes, args.console_interval_ms, args.technicians)
     )
     try:
         return measure(args, tokens, admin_token, processes, urls)
     finally:
-        retire(tokens)
         for process in processes.values():
             stop(process)
+        with_retries(retire, tokens)
 
 
 def measure(args, tokens, admin_token, processes, urls):
@@ -300,14 +400,23 @@ def measure(args, tokens, admin_token, processes, urls):
     gc.set_threshold(50_000, 20, 100)
     trees = {name: process_tree(p) for name, p in processes.items()}
     trees["bench"] = [psutil.Process()]
-    before = {name: cpu_by_pid(t) for name, t in {**trees, **services_by_name()}.items()}
+    before, after = {}, {}
+
+    def snapshot(into):
+        generators = [psutil.Process(child.pid) for child in multiprocessing.active_children()]
+        trees["bench"] = [psutil.Process(), *generators]
+        into.update({name: cpu_by_pid(t) for name, t in {**trees, **services_by_name()}.items()})  # new backends too
+        into["at"] = time.time()
+
     wall0 = time.time()
-    stats, consoles = asyncio.run(drive(urls, tokens, admin_token, args, run_id))
+    stats, consoles = asyncio.run(
+        drive(urls, tokens, admin_token, args, run_id, lambda: snapshot(before), lambda: snapshot(after))
+    )
     wall = time.time() - wall0
     drained_at = wait_for_drain(timeout=120)
-    after = {name: cpu_by_pid(t) for name, t in {**trees, **services_by_name()}.items()}
-    window = stats.window[1] - stats.window[0]
-    persisted = count_persisted(run_id)
+    cpu_window = after.pop("at") - before.pop("at")
+    cpu_s = {name: cpu_used(before[name], after[name]) for name in after}
+    persisted = with_retries(count_persisted, run_id)
     latencies = consoles[0].latencies if consoles else []
     return {
         "technicians": args.technicians,
@@ -328,8 +437,11 @@ def measure(args, tokens, admin_token, processes, urls):
         "console_fixes_seen": [c.console_fixes for c in consoles],
         "console_updates": len(latencies),
         **{f"latency_p{int(q * 100)}_ms": _ms(percentile(latencies, q)) for q in (0.5, 0.95, 0.99)},
-        # CPU over the sending window (connecting and draining are outside it but counted: an upper bound).
-        "cpu_pct_of_one_core": {name: round(cpu_used(before[name], after[name]) / window * 100) for name in after},
+        # CPU from the first send to the last console update (connecting and draining are outside it).
+        "cpu_pct_of_one_core": {name: round(used / cpu_window * 100) for name, used in cpu_s.items()},
+        # Load-independent cost: CPU seconds of each process per 1,000 acknowledged fixes.
+        "cpu_s_per_1000_fixes": {name: round(used / max(stats.acked, 1) * 1000, 3) for name, used in cpu_s.items()},
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "wall_s": round(wall, 1),
     }
 
@@ -355,6 +467,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--consoles", type=int, default=2)
     parser.add_argument("--web-processes", type=int, default=1)
+    parser.add_argument("--generators", type=int, default=1, help="load-generator processes for the phones")
     parser.add_argument("--console-interval-ms", type=int, default=0, help="position throttle per technician")
     parser.add_argument("--url", help="an already running service (its writer must be running too)")
     print(json.dumps(run(parser.parse_args())), flush=True)

@@ -8,12 +8,12 @@ Redis keys written here, in one pipeline per batch:
     gridwork:tech:{id}           hash        field `ref`, the cleaning reference fix (state.py)
 """
 
-import json
 import math
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
 from flask import current_app
 
 from backend.redis_client import get_redis
@@ -191,7 +191,7 @@ def _store(technician_id: int, checked: list[Checked], ack: Ack, current: dict, 
     pipe.zadd(PRESENCE_KEY, {str(technician_id): now})
     if ack.moved:
         live = ack.live
-        pipe.hset(state.key(technician_id), "ref", json.dumps(fix_json(live)))
+        pipe.hset(state.key(technician_id), "ref", orjson.dumps(fix_json(live)))
         current["ref"] = fix_json(live)  # the cached state follows
         positions.keep(pipe, technician_id, live, current.get("status"))
     pipe.execute()

@@ -11,6 +11,8 @@ Everyone else (matching, planning, check-in, the console) reads through `live_po
 import json
 import time
 
+import orjson
+
 from backend.redis_client import get_redis
 from geo.tracks import Fix
 
@@ -34,7 +36,7 @@ def position_json(fix: Fix, status: str | None) -> dict:
 
 def keep(pipe, technician_id: int, fix: Fix, status: str | None) -> None:
     """Queue the writes of a new live position on a Redis pipeline (the caller executes it)."""
-    pipe.hset(POSITIONS_KEY, str(technician_id), json.dumps(position_json(fix, status)))
+    pipe.hset(POSITIONS_KEY, str(technician_id), orjson.dumps(position_json(fix, status)))  # hot path
     pipe.geoadd(GEO_KEY, (fix.lon, fix.lat, str(technician_id)))
 
 

@@ -11,10 +11,10 @@ the primary key (technician, time, client id) makes the second insert a no-op.
 
 import csv
 import io
-import json
 import logging
 from datetime import UTC, date, datetime, timedelta
 
+import orjson
 from redis.exceptions import ResponseError
 from sqlalchemy import text
 
@@ -46,7 +46,7 @@ _known_partitions: set[date] = set()
 def stream_entry(technician_id: int, rows: list[list]) -> dict:
     """One stream entry: a technician's batch; each row is [t, client_id, device_time, received_at,
     lon, lat, accuracy, speed, heading, altitude, battery, is_mock, flag] (times in epoch seconds)."""
-    return {"tid": technician_id, "rows": json.dumps(rows)}
+    return {"tid": technician_id, "rows": orjson.dumps(rows)}  # 10x the standard library: the hot path
 
 
 # --- partitions -----------------------------------------------------------------------------
@@ -135,7 +135,7 @@ def rows_of(entries: list[tuple[str, dict]]) -> list[tuple]:
     rows = []
     for _eid, fields in entries:
         tid = int(fields[b"tid"])
-        rows.extend((tid, *row) for row in json.loads(fields[b"rows"]))
+        rows.extend((tid, *row) for row in orjson.loads(fields[b"rows"]))
     return rows
 
 

@@ -92,14 +92,3 @@ def ledger_view(record_ids, owners):
         if (a.owner_type, a.owner_id) in owners
     )
     return moves, balances
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.05):
-    """Wait for a condition (tests/waiting.py from the "rooms" branch does the same; use it after merging)."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)

@@ -21,8 +21,9 @@ from backend.models import DailyWorkRecord, LedgerTransfer
 from backend.models.settlement import RecordPosting
 from backend.money import ledger, settlement
 from backend.money.accounts import Kind, Owner
-from tests.integration.flows.books import NOW, fund, ledger_view, make_record, money_card, wait_until
+from tests.integration.flows.books import NOW, fund, ledger_view, make_record, money_card
 from tests.integration.orders.helpers import create
+from tests.waiting import wait_until
 
 PAY, FEE, SHARE, PREMIUM = 800_000, 80_000, 40_000, 50
 

@@ -16,7 +16,8 @@ from backend.extensions import db
 from backend.models import DailyWorkRecord, Order, OrderEvent, Organization
 from backend.money import daily, records
 from backend.orders.points import card_for
-from tests.integration.flows.books import money_card, wait_until
+from tests.integration.flows.books import money_card
+from tests.waiting import wait_until
 
 DAY = date(2026, 12, 1)
 AFTER_CUTOFF = datetime(2026, 12, 1, 16, 5, tzinfo=UTC)  # 00:05 Beijing, the next day

@@ -75,7 +75,7 @@ def phone(request, app):
     runs with the Redis message queue on, as in production. Both answer `emit(..., callback=True)`
     and `is_connected(namespace)`."""
     if request.param == "in-process":
-        return lambda token: socketio.test_client(app, namespace=TECHNICIAN, auth={"token": token})
+        return request.getfixturevalue("in_process_phone")
     url = request.getfixturevalue("live_server")
     phones = []
     request.addfinalizer(lambda: [p.disconnect() for p in phones])
@@ -85,6 +85,13 @@ def phone(request, app):
         return phones[-1]
 
     return _connect
+
+
+@pytest.fixture
+def in_process_phone(app):
+    """A phone of the in-process test client only: for tests that break the server with a
+    monkeypatch, which reaches no other process."""
+    return lambda token: socketio.test_client(app, namespace=TECHNICIAN, auth={"token": token})
 
 
 class LivePhone:
