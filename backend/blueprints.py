@@ -26,6 +26,7 @@ CONSOLE_ROUTES = (
     "backend.orders.console_routes",
     "backend.planning.console_routes",
     "backend.tracking.console_routes",
+    "backend.dashboards.console_routes",
 )
 
 
