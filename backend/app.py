@@ -5,7 +5,7 @@ import logging
 from apiflask import APIFlask
 
 import mobile_api
-from backend import blueprints, cli, console_page, errors, health, realtime, redis_client
+from backend import blueprints, cli, console_page, errors, health, portal_page, realtime, redis_client
 from backend.config import load_settings
 from backend.extensions import db, jwt, migrate
 
@@ -34,6 +34,7 @@ def create_app(config=None):
     app.register_blueprint(health.bp)
     blueprints.init_app(app)
     console_page.init_app(app)
+    portal_page.init_app(app)
     mobile_api.init_app(app)
     cli.init_app(app)
     return app
