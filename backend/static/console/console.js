@@ -238,7 +238,7 @@
     const li = document.createElement("li");
     const status = data.online === false ? "offline" : data.status;
     li.innerHTML = `<i class="dot s-${status}"></i>`;
-    li.append(`${data.name || "Technician"} #${data.technician_id} · ${status || "?"}`);
+    li.append(`${data.name || "Technician"} #${data.technician_id} · ${window.GW ? window.GW.status(status) : status || "?"}`);
     li.dataset.technicianId = data.technician_id;
     li.addEventListener("click", () => showDetail(data.technician_id));
     return li;
@@ -430,7 +430,7 @@
     state.map.invalidateSize();
     defaultRange();
     try {
-      $("whoami").textContent = `signed in as ${claims().role || "?"}`;
+      $("whoami").textContent = window.GW ? window.GW.t(`role.${claims().role}`) : claims().role || "?";
       await drawRegions();
       await loadLive();
       connectSocket();
