@@ -20,12 +20,16 @@ API_ROUTES = (
     "backend.places.site_routes",
     "backend.orders.routes",
     "backend.webhooks.routes",
+    "backend.money.routes",
+    "backend.money.record_routes",
 )
 CONSOLE_ROUTES = (
     "backend.workforce.console_routes",
     "backend.orders.console_routes",
     "backend.planning.console_routes",
     "backend.tracking.console_routes",
+    "backend.money.console_routes",
+    "backend.money.record_console_routes",
     "backend.dashboards.console_routes",
 )
 

@@ -4,6 +4,7 @@ import click
 from flask import current_app
 
 from backend.jobs import QUEUES
+from backend.money.cli import money
 
 
 def init_app(app):
@@ -13,6 +14,7 @@ def init_app(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(tracking_writer)
     app.cli.add_command(simulate)
+    app.cli.add_command(money)
 
 
 @click.command()
@@ -43,10 +45,11 @@ def scheduler():
 @click.option("--sites", default=300, show_default=True, help="how many sites to place")
 def seed_demo(sites):
     """Build the demo city (idempotent: a second run changes nothing)."""
-    from backend.seed import demo_city, demo_technicians
+    from backend.seed import demo_city, demo_money, demo_technicians
 
     demo_city.seed(site_count=sites)
     demo_technicians.seed()
+    demo_money.seed()
 
 
 @click.command("create-admin")

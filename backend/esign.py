@@ -46,9 +46,9 @@ class ESignProvider(Protocol):
     def seal(self, record: dict) -> Seal: ...
 
 
-def canonical(record: dict) -> bytes:
+def canonical(record: dict, fields=SIGNED_FIELDS) -> bytes:
     """The exact bytes that are signed: only the signed fields, in canonical JSON."""
-    payload = {name: record[name] for name in SIGNED_FIELDS}
+    payload = {name: record[name] for name in fields}
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -76,8 +76,9 @@ class PlatformSigner:
         # A short fingerprint lets verifiers pick the right key after a rotation.
         return hashlib.sha256(self.public_bytes()).hexdigest()[:16]
 
-    def seal(self, record: dict) -> Seal:
-        return Seal(self.name, self.key_id, _b64(self._private.sign(canonical(record))))
+    def seal(self, record: dict, fields=SIGNED_FIELDS) -> Seal:
+        """Sign the record's `fields` (an agreement's by default; work records name theirs)."""
+        return Seal(self.name, self.key_id, _b64(self._private.sign(canonical(record, fields))))
 
     def public_key_document(self) -> dict:
         pem = self._private.public_key().public_bytes(
@@ -97,10 +98,10 @@ def platform_signer() -> PlatformSigner:
     return PlatformSigner(current_app.config["PLATFORM_SIGNING_KEY"])
 
 
-def verify(record: dict, signature: str, public_key: bytes) -> bool:
+def verify(record: dict, signature: str, public_key: bytes, fields=SIGNED_FIELDS) -> bool:
     """True when `signature` is a valid Ed25519 signature of the record's canonical form."""
     try:
-        Ed25519PublicKey.from_public_bytes(public_key).verify(_unb64(signature), canonical(record))
+        Ed25519PublicKey.from_public_bytes(public_key).verify(_unb64(signature), canonical(record, fields))
     except (InvalidSignature, ValueError):
         return False
     return True

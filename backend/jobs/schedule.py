@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from backend.jobs import heartbeat
+from backend.money import jobs as money_jobs
 from backend.orders import jobs as order_jobs
 from backend.planning import jobs as planning
 from backend.tracking import jobs as tracking
@@ -29,6 +30,8 @@ PERIODIC_JOBS = (
     Periodic(tracking.expire_presence, interval=30),
     Periodic(tracking.maintain_partitions, cron="20 16 * * *"),  # daily, 00:20 China Standard Time
     Periodic(planning.replan_changed_regions, interval=60),
+    Periodic(money_jobs.close_days, interval=60),  # each client's day closes at 23:59 in its time zone
+    Periodic(money_jobs.confirm_windows, interval=300),
 )
 
 

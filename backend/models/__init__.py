@@ -1,6 +1,7 @@
 """ORM models; the schema itself comes only from the Alembic migrations."""
 
 from backend.models.accounts import ApiKey, Organization, Technician, User
+from backend.models.money import LedgerAccount, LedgerTransfer
 from backend.models.orders import (
     IdempotencyKey,
     MatchingPosition,
@@ -14,6 +15,16 @@ from backend.models.orders import (
 )
 from backend.models.places import Region, Site
 from backend.models.planning import PlanRoute, PlanStop, PlanUnassigned, RoutePlan
+from backend.models.records import (
+    DailyWorkRecord,
+    RecordConfirmation,
+    Team,
+    TeamChangeRequest,
+    TeamMembership,
+    WorkDayClose,
+    WorkItem,
+)
+from backend.models.settlement import CreditLimit, OrderReservation, RecordPosting, TaxWithholding, TaxYear
 from backend.models.tracking import DispatcherRegion, LocationConsent, TechnicianEvent, TrackPoint
 from backend.models.workforce import (
     AgreementSignature,
@@ -33,25 +44,37 @@ __all__ = [
     "AgreementTemplate",
     "ApiKey",
     "Certification",
+    "CreditLimit",
+    "DailyWorkRecord",
     "DispatcherRegion",
     "IdempotencyKey",
+    "LedgerAccount",
+    "LedgerTransfer",
     "LocationConsent",
     "MatchingPosition",
     "Order",
     "OrderEvent",
     "OrderOffer",
+    "OrderReservation",
     "OrderSkill",
     "Organization",
     "PlanRoute",
     "PlanStop",
     "PlanUnassigned",
     "RateCard",
+    "RecordConfirmation",
+    "RecordPosting",
     "Region",
     "Role",
     "RoleChangeRequest",
     "RoutePlan",
     "Site",
     "Skill",
+    "TaxWithholding",
+    "TaxYear",
+    "Team",
+    "TeamChangeRequest",
+    "TeamMembership",
     "Technician",
     "TechnicianEvent",
     "TechnicianProfile",
@@ -61,5 +84,7 @@ __all__ = [
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "WorkDayClose",
+    "WorkItem",
     "WorkforceAudit",
 ]

@@ -15,6 +15,7 @@ from backend.extensions import db
 from backend.jobs import job
 from backend.models import IdempotencyKey, Order, OrderOffer
 from backend.models.base import utcnow
+from backend.money import settlement
 from backend.orders import assign
 from backend.orders.notify import queue_webhooks, to_region_consoles
 from backend.orders.state import record, transition
@@ -69,6 +70,7 @@ def _expire(order: Order) -> bool:
     if order.status not in UNASSIGNED:
         return False
     transition(order, "expired", SYSTEM, reason="the time window passed unassigned", technician_id=None)
+    settlement.release_order(order)
     assign.close_offers(order.id, -1, "withdrawn")
     return True
 

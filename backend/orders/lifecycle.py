@@ -20,6 +20,7 @@ from backend.errors import (
 from backend.extensions import db
 from backend.models import Order, OrderEvent, Site
 from backend.models.base import utcnow
+from backend.money import settlement
 from backend.orders import assign, points
 from backend.orders.matching import remember_position
 from backend.orders.notify import queue_webhooks, to_technician
@@ -34,6 +35,7 @@ TRACK_AGREEMENT_S = 300
 def publish(order: Order, actor) -> Order:
     """Open the order: offered to online technicians (grab) or assigned to the best one (auto)."""
     transition(order, "published", actor)
+    settlement.reserve_order(order)  # its estimated cost, or 422 naming the shortfall
     if order.dispatch_mode == "auto":
         assign.auto_assign(order, actor)
     else:
@@ -43,6 +45,7 @@ def publish(order: Order, actor) -> Order:
 
 def cancel(order: Order, actor, reason: str) -> Order:
     transition(order, "cancelled", actor, reason=reason)
+    settlement.release_order(order)
     assign.close_offers(order.id, -1, "withdrawn")
     return order
 
@@ -271,6 +274,7 @@ def verify(order: Order, actor, rating=None, reason=None) -> Order:
         points_breakdown=order.points_breakdown,
         rate_card_id=order.rate_card_id,
     )
+    settlement.adjust_order(order)  # the reservation follows the actual points
     return order
 
 

@@ -20,6 +20,7 @@ from backend.accounts.tenancy import org_ancestor_ids
 from backend.errors import ValidationFailed, field_error
 from backend.extensions import db
 from backend.models import Order, RateCard, Region
+from backend.money.terms import problems as money_term_problems
 
 CENT = Decimal("0.01")
 DEFAULT_TERMS = {
@@ -46,6 +47,7 @@ def validate_terms(terms: dict) -> list[dict]:
         errors += _check_amounts(section, values, keys)
     if not errors and Decimal(terms["efficiency"]["min"]) > Decimal(terms["efficiency"]["max"]):
         errors.append(field_error("terms.efficiency.min", "must not exceed max"))
+    errors += [field_error(path, message) for path, message in money_term_problems(terms)]  # issue 11
     return errors
 
 

@@ -1,0 +1,213 @@
+"""Ledger throughput: transfers per second with a few hot accounts and many cold ones.
+
+Every transfer moves a random amount from one of --hot client accounts (funds) to one of --cold
+technician accounts (payable), through `backend.money.ledger` exactly as the application calls
+it, each call in its own transaction with a commit, from --workers threads (one connection each).
+
+- single: one transfer per call (apply_transfers + commit);
+- batch: --batch transfers per call (create_transfers + commit).
+
+Prints one JSON object: per mode, transfers, seconds, transfers/s, call latency percentiles,
+refusals; and the load average before and after. The goal (issue 11) is >= 1,000 transfers/s.
+
+    scripts/with-env.sh .venv/bin/python bench/ledger.py [--database-url URL] [--seconds 10]
+
+It works in the development database (DATABASE_URL) on accounts of its own: owners numbered from
+10^12 (no real organization or technician) and a money source of its own (a platform account
+with owner id -1, which the application never opens). It leaves those accounts and its transfers
+(code "bench") behind, as a ledger must; it changes no other account. Run the migrations first.
+"""
+
+import argparse
+import json
+import os
+import random
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from dotenv import load_dotenv
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from backend.money import ledger  # noqa: E402
+from backend.money.accounts import CHART, Kind, Owner  # noqa: E402
+from backend.money.ledger import Transfer  # noqa: E402
+
+BENCH_OWNERS = 10**12
+BENCH_SOURCE_OWNER = -1
+HOT_FUNDING = 10**15  # fen per hot account, far more than any run spends
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="default: DATABASE_URL from the environment or .env")
+    parser.add_argument("--hot", type=int, default=10)
+    parser.add_argument("--cold", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=8, help="threads, one connection each")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per mode")
+    parser.add_argument("--modes", default="single,batch")
+    return parser.parse_args()
+
+
+def database_url(args) -> str:
+    load_dotenv(ROOT / ".env", override=False)
+    url = args.database_url or os.environ.get("DATABASE_URL")
+    if not url:
+        sys.exit("no database: pass --database-url or set DATABASE_URL (.env)")
+    return url
+
+
+def prepare(engine, hot: int, cold: int) -> tuple[list[int], list[int]]:
+    """The bench's own accounts (opened once, reused by later runs); hot accounts funded."""
+    with Session(engine) as session:
+        source = _bench_source(session)
+        hot_ids = [
+            ledger.open_account(session, Kind.FUNDS, Owner.ORGANIZATION, BENCH_OWNERS + i).id for i in range(hot)
+        ]
+        cold_ids = _open_cold(session, cold)
+        accounts = ledger.get_accounts(session, hot_ids)
+        top_ups = [
+            Transfer(f"bench-fund-{uuid.uuid4()}", source, a, HOT_FUNDING, "bench")
+            for a in hot_ids
+            if accounts[a].available < HOT_FUNDING // 2
+        ]
+        ledger.apply_transfers(session, top_ups)
+        session.commit()
+    return hot_ids, cold_ids
+
+
+def _bench_source(session) -> int:
+    """A debit-normal source of money that belongs to no one real (platform owner -1)."""
+    session.execute(
+        text(
+            "INSERT INTO ledger_accounts (kind, owner_type, owner_id, currency, debits_must_not_exceed_credits,"
+            " credits_must_not_exceed_debits, debits_posted, debits_pending, credits_posted, credits_pending,"
+            " created_at, updated_at) VALUES ('custody_bank', 'platform', :owner, 'CNY', false, true, 0, 0, 0, 0,"
+            " now(), now()) ON CONFLICT ON CONSTRAINT uq_ledger_accounts_owner_kind DO NOTHING"
+        ),
+        {"owner": BENCH_SOURCE_OWNER},
+    )
+    return session.scalar(
+        text("SELECT id FROM ledger_accounts WHERE owner_type = 'platform' AND owner_id = :owner"),
+        {"owner": BENCH_SOURCE_OWNER},
+    )
+
+
+def _open_cold(session, count) -> list[int]:
+    """The technicians' payable accounts, opened in one statement with the chart's flags."""
+    rule = CHART[Kind.PAYABLE]
+    session.execute(
+        text(
+            "INSERT INTO ledger_accounts (kind, owner_type, owner_id, currency, debits_must_not_exceed_credits,"
+            " credits_must_not_exceed_debits, debits_posted, debits_pending, credits_posted, credits_pending,"
+            " created_at, updated_at) SELECT 'payable', 'technician', n, 'CNY', :dmnec, :cmned, 0, 0, 0, 0,"
+            " now(), now()"
+            " FROM generate_series(:low, :high - 1) AS n"
+            " ON CONFLICT ON CONSTRAINT uq_ledger_accounts_owner_kind DO NOTHING"
+        ),
+        {
+            "low": BENCH_OWNERS,
+            "high": BENCH_OWNERS + count,
+            "dmnec": rule.debits_must_not_exceed_credits,
+            "cmned": rule.credits_must_not_exceed_debits,
+        },
+    )
+    session.commit()
+    return session.scalars(
+        text(
+            "SELECT id FROM ledger_accounts WHERE owner_type = 'technician' AND kind = 'payable'"
+            " AND owner_id >= :low AND owner_id < :high ORDER BY owner_id"
+        ),
+        {"low": BENCH_OWNERS, "high": BENCH_OWNERS + count},
+    ).all()
+
+
+def run_mode(engine, mode, args, hot_ids, cold_ids) -> dict:
+    """Workers call the ledger back to back for --seconds; returns the mode's figures."""
+    per_call = 1 if mode == "single" else args.batch
+    stop_at = time.perf_counter() + args.seconds
+    latencies, counts, lock = [], {"transfers": 0, "refused": 0}, threading.Lock()
+
+    def worker(seed):
+        rng = random.Random(seed)
+        with Session(engine) as session:
+            while time.perf_counter() < stop_at:
+                specs = [
+                    Transfer(
+                        f"bench-{uuid.uuid4()}",
+                        rng.choice(hot_ids),
+                        rng.choice(cold_ids),
+                        rng.randint(1, 10_000),
+                        "bench",
+                    )
+                    for _ in range(per_call)
+                ]
+                started = time.perf_counter()
+                results = ledger.create_transfers(session, specs)
+                session.commit()
+                elapsed = time.perf_counter() - started
+                with lock:
+                    latencies.append(elapsed)
+                    counts["transfers"] += sum(r.result == "ok" for r in results)
+                    counts["refused"] += sum(r.result != "ok" for r in results)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(args.workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    return {
+        "mode": mode,
+        "transfers_per_call": per_call,
+        "calls": len(latencies),
+        "transfers": counts["transfers"],
+        "refused": counts["refused"],
+        "seconds": round(seconds, 2),
+        "transfers_per_s": round(counts["transfers"] / seconds, 1),
+        "call_ms": _percentiles(latencies),
+    }
+
+
+def _percentiles(latencies) -> dict:
+    ordered = sorted(latencies)
+    if not ordered:
+        return {}
+    pick = lambda q: round(1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)  # noqa: E731
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": pick(1.0)}
+
+
+def main():
+    args = parse_args()
+    engine = create_engine(database_url(args), pool_size=args.workers, max_overflow=0)
+    load_before = os.getloadavg()
+    hot_ids, cold_ids = prepare(engine, args.hot, args.cold)
+    modes = [run_mode(engine, mode, args, hot_ids, cold_ids) for mode in args.modes.split(",")]
+    print(
+        json.dumps(
+            {
+                "bench": "ledger",
+                "hot_accounts": args.hot,
+                "cold_accounts": args.cold,
+                "workers": args.workers,
+                "cpus": os.cpu_count(),
+                "load_average_before": [round(x, 2) for x in load_before],
+                "load_average_after": [round(x, 2) for x in os.getloadavg()],
+                "modes": modes,
+                "goal_transfers_per_s": 1000,
+            }
+        )
+    )
+    engine.dispose()
+
+
+if __name__ == "__main__":
+    main()
