@@ -84,13 +84,13 @@
   }
   $("signout").addEventListener("click", signOut);
 
-  const VIEWS = ["orders", "create", "deliveries", "charts", "keys", "webhooks"];
+  const VIEWS = ["orders", "create", "deliveries", "records", "funds", "charts", "keys", "webhooks"];
   function show(name) {
     if (!VIEWS.includes(name)) name = "orders";
     for (const v of VIEWS) $(`view-${v}`).hidden = v !== name;
     document.querySelectorAll("#tabs a").forEach((a) => a.classList.toggle("on", a.hash === `#${name}`));
     state.view = name;
-    const loaders = { orders: loadOrders, deliveries: loadDeliveries, charts: drawCharts, keys: loadKeys, webhooks: loadHooks, create: fillSites };
+    const loaders = { orders: loadOrders, deliveries: loadDeliveries, records: loadRecords, funds: loadFunds, charts: drawCharts, keys: loadKeys, webhooks: loadHooks, create: fillSites };
     if (state.me) loaders[name]().catch(report);
   }
   window.addEventListener("hashchange", () => show(location.hash.slice(1)));
@@ -316,6 +316,110 @@
     state.accepted = orderId;
     await loadDeliveries();
   }
+
+  // --- daily work records awaiting the client's confirmation --------------------------------------
+
+  async function loadRecords() {
+    const waiting = await all("/work-records?state=pending_confirmation");
+    const full = await Promise.all(waiting.map((r) => api(`/work-records/${r.id}`)));
+    const mine = full.filter((r) => !(r.confirmations || []).some((c) => c.party === "client"));
+    $("records-empty").hidden = mine.length > 0;
+    $("records-list").replaceChildren(...mine.map(recordCard));
+  }
+
+  function recordCard(record) {
+    const lines = record.lines || [];
+    const reason = el("input", { class: "reason", maxlength: "1000", placeholder: GW.t("records.reason") });
+    const rows = lines.map((line) => el("tr", {},
+      el("td", {}, line.kind === "order" ? el("input", { type: "checkbox", class: "disputed", value: line.order_id, "aria-label": `#${line.order_id}` }) : ""),
+      el("td", {}, line.kind === "order" ? `${GW.t("orders.order")} #${line.order_id}` : `${line.work_type || ""} ${line.client_ref || ""}`),
+      el("td", {}, GW.number(line.points, 2)), el("td", {}, GW.money(line.pay_fen))));
+    return el("article", { class: "record", dataset: { recordId: record.id } },
+      el("h3", {}, `${GW.date(record.work_date + "T12:00:00Z", false)} · ${GW.t("orders.technician")} #${record.technician_id} · v${record.version}`),
+      el("p", {}, `${GW.t("orders.points")} ${GW.number(record.points, 2)} · ${GW.t("records.total")} ${GW.money(record.client_total_fen)}`),
+      el("table", { class: "table" }, el("tbody", {}, ...rows)),
+      el("div", { class: "buttons" },
+        el("button", { type: "button", class: "confirm", onclick: () => decideRecord(record.id, "confirm") }, GW.t("records.confirm")),
+        reason,
+        el("button", { type: "button", class: "dispute reject", onclick: (event) => {
+          const card = event.target.closest("article");
+          const ids = [...card.querySelectorAll("input.disputed:checked")].map((c) => Number(c.value));
+          decideRecord(record.id, "dispute", { reason: reason.value, order_ids: ids });
+        } }, GW.t("records.dispute"))));
+  }
+
+  async function decideRecord(recordId, verb, json) {
+    try {
+      const record = await api(`/work-records/${recordId}/${verb}`, { method: "POST", json: json || {} });
+      $("records-result").textContent = GW.t(verb === "confirm" ? "records.confirmed" : "records.disputed", { id: recordId, state: record.state });
+      $("records-result").className = "note ok";
+      state.lastRecord = { id: recordId, verb, state: record.state };
+      await loadRecords();
+    } catch (error) {
+      $("records-result").textContent = problemText(error);
+      $("records-result").className = "note error";
+    }
+  }
+
+  // --- funds, transactions, allocations, statements --------------------------------------------------
+
+  async function loadFunds() {
+    const funds = await api("/funds");
+    state.funds = funds;
+    $("funds-table").tBodies[0].replaceChildren(...funds.items.map((f) => el("tr", { dataset: { orgId: f.org_id } },
+      el("td", {}, f.name), el("td", { class: "money" }, GW.money(f.balance_fen)), el("td", { class: "money" }, GW.money(f.reserved_fen)),
+      el("td", { class: "money available" }, GW.money(f.available_fen)), el("td", { class: "money" }, GW.money(f.credit_limit_fen)))));
+    $("alloc-to").replaceChildren(...funds.items.filter((f) => f.org_id !== state.me.org_id).map((f) => new Option(f.name, f.org_id)));
+    $("alloc-form").hidden = state.me.role !== "client_admin" || !$("alloc-to").options.length;
+    if (!$("statement-month").value) $("statement-month").value = GW.localDay(new Date().toISOString()).slice(0, 7);
+    const tx = await all("/funds/transactions", 1000);
+    state.transactions = tx;
+    $("tx-table").tBodies[0].replaceChildren(...tx.slice(-200).reverse().map((t) => el("tr", {},
+      el("td", {}, GW.date(t.created_at)), el("td", {}, t.code), el("td", {}, t.reference || ""),
+      el("td", { class: `money ${t.direction}` }, `${t.direction === "out" ? "−" : "+"}${GW.money(t.amount_fen)}`), el("td", {}, t.status))));
+    drawSpending(tx, funds);
+    state.fundsShown = true;
+  }
+
+  function drawSpending(tx, funds) {
+    // Money out per day (posted) against the funds available now.
+    const days = [...new Set(tx.map((t) => GW.localDay(t.created_at)))].sort();
+    const out = days.map((d) => tx.filter((t) => t.direction === "out" && t.status === "posted" && GW.localDay(t.created_at) === d).reduce((s, t) => s + t.amount_fen, 0) / 100);
+    const inflow = days.map((d) => tx.filter((t) => t.direction === "in" && t.status === "posted" && GW.localDay(t.created_at) === d).reduce((s, t) => s + t.amount_fen, 0) / 100);
+    chart("chart-spending").setOption({
+      tooltip: { trigger: "axis" }, legend: { data: [GW.t("charts.spent"), GW.t("charts.funded"), GW.t("funds.available")] },
+      xAxis: { type: "category", data: days }, yAxis: { type: "value", axisLabel: { formatter: "¥{value}" } },
+      series: [
+        { name: GW.t("charts.spent"), type: "bar", data: out },
+        { name: GW.t("charts.funded"), type: "bar", data: inflow },
+        { name: GW.t("funds.available"), type: "line", data: days.map(() => funds.totals.available_fen / 100) },
+      ],
+    });
+  }
+
+  $("alloc-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const amount = Math.round(Number($("alloc-amount").value) * 100);
+    try {
+      await api("/funds/allocations", { method: "POST", json: { to_org_id: Number($("alloc-to").value), amount_fen: amount, reference: `portal-${Date.now()}` } });
+      $("alloc-result").textContent = GW.t("funds.allocated", { amount: GW.money(amount) });
+      await loadFunds();
+    } catch (error) {
+      $("alloc-result").textContent = problemText(error);
+    }
+  });
+
+  $("statement-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const month = $("statement-month").value;
+    const response = await fetch(`/api/v1/statements/${month}.csv`, { headers: { authorization: `Bearer ${state.token}` } });
+    if (!response.ok) return;
+    GW.download(`statement_${month}.csv`, await response.text());
+  });
+
+  $("tx-csv").addEventListener("click", () => GW.download("transactions.csv", GW.toCsv(
+    [["time", (t) => t.created_at], ["code", (t) => t.code], ["reference", (t) => t.reference], ["direction", (t) => t.direction], ["amount_fen", (t) => t.amount_fen], ["status", (t) => t.status]],
+    state.transactions || [])));
 
   // --- charts ------------------------------------------------------------------------------------
 
