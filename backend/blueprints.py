@@ -22,6 +22,7 @@ API_ROUTES = (
     "backend.webhooks.routes",
     "backend.money.routes",
     "backend.money.record_routes",
+    "backend.dashboards.routes",
 )
 CONSOLE_ROUTES = (
     "backend.workforce.console_routes",

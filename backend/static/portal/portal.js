@@ -431,35 +431,47 @@
   }
 
   async function drawCharts() {
-    if (!state.orders.length) state.orders = await all("/orders");
-    const orders = state.orders;
-    const days = [...new Set(orders.map((o) => GW.localDay(o.created_at)))].sort();
-    const statuses = [...new Set(orders.map((o) => o.status))];
+    // Figures aggregated by the server (GET /api/v1/stats) in the client's time zone.
+    const stats = await api("/stats");
+    state.stats = stats;
+    const days = [...new Set(stats.orders_per_day.map((r) => r.day))].sort();
+    const statuses = [...new Set(stats.orders_per_day.map((r) => r.status))];
+    const count = (day, status) => (stats.orders_per_day.find((r) => r.day === day && r.status === status) || { orders: 0 }).orders;
     chart("chart-per-day").setOption({
       tooltip: { trigger: "axis" }, legend: { data: statuses.map(GW.status) },
       xAxis: { type: "category", data: days }, yAxis: { type: "value", minInterval: 1 },
-      series: statuses.map((s) => ({ name: GW.status(s), type: "bar", stack: "all", data: days.map((d) => orders.filter((o) => o.status === s && GW.localDay(o.created_at) === d).length) })),
+      series: statuses.map((s) => ({ name: GW.status(s), type: "bar", stack: "all", data: days.map((d) => count(d, s)) })),
     });
-    const regions = [...new Set(orders.map((o) => o.region_id ?? 0))];
-    const due = (r) => orders.filter((o) => (o.region_id ?? 0) === r && o.sla_deadline && ["delivered", "verified"].includes(o.status));
+    const regionName = (r) => r.region || (r.region_id ? `#${r.region_id}` : GW.t("none"));
     chart("chart-sla").setOption({
       tooltip: { trigger: "axis" }, legend: { data: [GW.t("charts.breaches"), GW.t("charts.on_time")] },
-      xAxis: { type: "category", data: regions.map((r) => (r ? `#${r}` : "–")) },
+      xAxis: { type: "category", data: stats.sla_per_region.map(regionName) },
       yAxis: [{ type: "value", minInterval: 1 }, { type: "value", max: 100, axisLabel: { formatter: "{value}%" } }],
       series: [
-        { name: GW.t("charts.breaches"), type: "bar", data: regions.map((r) => orders.filter((o) => (o.region_id ?? 0) === r && o.sla_breached_at).length) },
-        { name: GW.t("charts.on_time"), type: "line", yAxisIndex: 1, data: regions.map((r) => { const d = due(r); return d.length ? Math.round(100 * d.filter((o) => !o.sla_breached_at).length / d.length) : null; }) },
+        { name: GW.t("charts.breaches"), type: "bar", data: stats.sla_per_region.map((r) => r.breached) },
+        { name: GW.t("charts.on_time"), type: "line", yAxisIndex: 1, data: stats.sla_per_region.map((r) => Math.round(r.on_time_rate * 1000) / 10) },
       ],
     });
-    const scored = orders.filter((o) => o.points && o.points.points_centi !== null && o.points.points_centi !== undefined);
-    const rated = orders.filter((o) => o.quality_rating);
-    chart("chart-points").setOption({
-      tooltip: {}, xAxis: { type: "category", data: [GW.t("charts.avg_points"), GW.t("charts.avg_rating")] }, yAxis: { type: "value" },
-      series: [{ type: "bar", data: [
-        scored.length ? +(scored.reduce((s, o) => s + o.points.points_centi, 0) / scored.length / 100).toFixed(2) : 0,
-        rated.length ? +(rated.reduce((s, o) => s + o.quality_rating, 0) / rated.length).toFixed(2) : 0,
-      ] }],
+    const yuan = (fen) => Math.round(fen) / 100;
+    chart("chart-cost").setOption({
+      tooltip: { trigger: "axis", valueFormatter: (v) => GW.money(v * 100) },
+      grid: [{ left: 50, right: "55%" }, { left: "55%", right: 10 }],
+      xAxis: [{ type: "category", data: stats.cost_per_day.map((r) => r.day), gridIndex: 0 }, { type: "category", data: stats.cost_per_region.map(regionName), gridIndex: 1 }],
+      yAxis: [{ type: "value", gridIndex: 0, axisLabel: { formatter: "¥{value}" } }, { type: "value", gridIndex: 1, axisLabel: { formatter: "¥{value}" } }],
+      series: [
+        { name: GW.t("charts.cost_day"), type: "bar", data: stats.cost_per_day.map((r) => yuan(r.cost_fen)), xAxisIndex: 0, yAxisIndex: 0 },
+        { name: GW.t("charts.cost_region"), type: "bar", data: stats.cost_per_region.map((r) => yuan(r.cost_fen)), xAxisIndex: 1, yAxisIndex: 1 },
+      ],
     });
+    const q = stats.quality;
+    chart("chart-points").setOption({
+      tooltip: {}, legend: { data: [GW.t("charts.avg_points"), GW.t("charts.ratings")] },
+      xAxis: [{ type: "category", data: [GW.t("charts.avg_points"), GW.t("charts.avg_rating")] }],
+      yAxis: { type: "value" },
+      series: [{ type: "bar", data: [Number(q.avg_points || 0), Number(q.avg_rating || 0)],
+        label: { show: true, formatter: (p) => GW.number(p.value, 2) } }],
+    });
+    $("ratings-note").textContent = q.ratings.map((r) => `${"★".repeat(r.rating)} ${r.orders}`).join(" · ");
     state.charted = true;
   }
 
