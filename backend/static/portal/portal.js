@@ -501,8 +501,12 @@
     const [hooks, deliveries] = await Promise.all([api("/webhook-endpoints"), api("/webhook-deliveries?limit=100")]);
     $("hooks-table").tBodies[0].replaceChildren(...hooks.items.map((h) => el("tr", {}, el("td", {}, String(h.id)), el("td", {}, h.url), el("td", {}, h.events.join(" ")),
       el("td", {}, el("button", { type: "button", onclick: async () => { await api(`/webhook-endpoints/${h.id}`, { method: "DELETE" }); loadHooks(); } }, GW.t("delete"))))));
-    $("hook-deliveries").tBodies[0].replaceChildren(...deliveries.items.map((d) => el("tr", { class: d.state === "dead" ? "bad" : "" },
-      el("td", {}, String(d.id)), el("td", {}, d.event), el("td", {}, GW.t(`delivery.${d.state}`)), el("td", {}, String(d.attempts)), el("td", {}, GW.date(d.created_at)))));
+    $("hook-deliveries").tBodies[0].replaceChildren(...deliveries.items.map((d) => el("tr", { class: d.state === "dead" ? "bad" : "", dataset: { deliveryId: d.id } },
+      el("td", {}, String(d.id)), el("td", {}, d.event), el("td", {}, GW.t(`delivery.${d.state}`)), el("td", {}, String(d.attempts)), el("td", {}, GW.date(d.created_at)),
+      el("td", {}, d.state === "pending" ? "" : el("button", { type: "button", class: "replay", onclick: async () => {
+        await api(`/webhook-deliveries/${d.id}/replay`, { method: "POST" });
+        await loadHooks();
+      } }, GW.t("webhooks.replay"))))));
   }
 
   $("hook-form").addEventListener("submit", async (event) => {
