@@ -12,6 +12,7 @@ from backend.models import DailyWorkRecord, RecordConfirmation
 from backend.money import records
 from tests.e2e.pages import launch, needs_chromium, screenshots
 from tests.e2e.test_portal_browser import sign_in
+from tests.factories import PASSWORD
 from tests.integration.records.conftest import utc, world  # noqa: F401  (fixture)
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -81,3 +82,21 @@ def test_a_client_confirms_disputes_and_downloads_a_statement(app, live_server, 
         page.click("#statement-download")
     text = open(download.value.path(), encoding="utf-8-sig").read()
     assert text.startswith("organization_id,") and "bank-1" in text, text[:300]
+
+    factory.user("platform_admin", email="ops@platform.test")
+    console = browser.new_page(viewport={"width": 1280, "height": 800})
+    console.goto(f"{live_server}/console#approvals")
+    console.fill("#email", "ops@platform.test")
+    console.fill("#password", PASSWORD)
+    console.click("#signin-button")
+    adjust = f'#ap-disputes li[data-record-id="{disputed}"] button.adjust'
+    console.wait_for_selector(adjust, timeout=20_000)
+    assert "工单未完成" in console.inner_text(f'#ap-disputes li[data-record-id="{disputed}"]')
+    screenshots(console, "console-disputes")
+    console.click(adjust)
+    console.wait_for_selector(adjust, state="detached")
+    with app.app_context():
+        old = db.session.get(DailyWorkRecord, disputed)
+        new = db.session.scalar(select(DailyWorkRecord).where(DailyWorkRecord.supersedes_id == disputed))
+        assert old.state == "superseded" and new.state == "pending_confirmation"
+        assert w.disputed_order not in [line.get("order_id") for line in new.lines]

@@ -241,7 +241,38 @@
       `#${r.technician_id}: ${r.from_role ? r.from_role.code : "–"} → ${r.to_role.code}${r.reason ? ` (${r.reason})` : ""} `,
       button(GW.t("approvals.approve"), () => decide(`${CONSOLE}/role-change-requests/${r.id}/decision`, "approve")),
       button(GW.t("approvals.reject"), () => decide(`${CONSOLE}/role-change-requests/${r.id}/decision`, "reject"), "danger"))));
+    await loadTeamsAndDisputes();
     C.approvalsShown = true;
+  }
+
+  async function loadTeamsAndDisputes() {
+    const teams = await C.pages(`${CONSOLE}/team-change-requests?state=pending`, "items", 200, 500).catch(() => []);
+    $("ap-teams").replaceChildren(...teams.map((r) => el("li", { dataset: { teamRequestId: r.id } },
+      `#${r.technician_id}: ${GW.t(`team.${r.change}`)}${r.leader_id ? ` → #${r.leader_id}` : ""}${r.reason ? ` (${r.reason})` : ""} `,
+      button(GW.t("approvals.approve"), () => decideTeam(r.id, "approve")),
+      button(GW.t("approvals.reject"), () => decideTeam(r.id, "reject"), "danger"))));
+    // Disputes are resolved by platform admins (platform:manage); others do not see the list.
+    const disputed = await C.pages(`${CONSOLE}/work-records?state=disputed`, "items", 200, 500).catch(() => null);
+    $("ap-disputes-box").hidden = disputed === null;
+    if (!disputed) return;
+    const full = await Promise.all(disputed.map((r) => C.api(`${CONSOLE}/work-records/${r.id}`)));
+    $("ap-disputes").replaceChildren(...full.map((r) => {
+      const dispute = (r.confirmations || []).filter((c) => c.decision === "dispute").pop() || {};
+      const orders = dispute.disputed_order_ids || [];
+      return el("li", { dataset: { recordId: r.id } },
+        `${r.work_date} · org ${r.org_id} · #${r.technician_id} v${r.version} · ${GW.t(`party.${dispute.party}`)}: ${dispute.reason || ""} ${orders.map((o) => `#${o}`).join(" ")} `,
+        orders.length ? button(GW.t("approvals.remove_orders"), () => adjustRecord(r.id, orders, dispute.reason), "adjust") : null);
+    }));
+  }
+
+  async function decideTeam(id, decision) {
+    await C.api(`${CONSOLE}/team-change-requests/${id}/${decision}`, { method: "POST", body: JSON.stringify({ note: "console" }) });
+    await loadTeamsAndDisputes();
+  }
+
+  async function adjustRecord(recordId, orderIds, reason) {
+    await C.api(`${CONSOLE}/work-records/${recordId}/adjust`, { method: "POST", body: JSON.stringify({ reason: `console: ${reason || ""}`.slice(0, 1000), remove_order_ids: orderIds }) });
+    await loadTeamsAndDisputes();
   }
 
   async function decide(path, decision) {

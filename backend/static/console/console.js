@@ -437,8 +437,8 @@
       drawSites();
       drawOrders();
       drawRoutes();
-      document.dispatchEvent(new CustomEvent("gw:console_ready"));
       state.ready = true;
+      document.dispatchEvent(new CustomEvent("gw:console_ready"));
     } catch (error) {
       sessionStorage.clear();
       $("app").hidden = true;
