@@ -427,7 +427,9 @@
     const node = $(id);
     const existing = echarts.getInstanceByDom(node);
     if (existing) existing.dispose();
-    return echarts.init(node, null, { renderer: "svg" });
+    const instance = echarts.init(node, null, { renderer: "svg" });
+    instance.setOption({ animation: false }); // figures drawn at once (and screenshots show them whole)
+    return instance;
   }
 
   async function drawCharts() {
