@@ -28,11 +28,7 @@ from backend.models.base import utcnow
 from backend.money import daily, records
 from backend.money.digest import canonical_json
 from backend.money.errors import MoneyError
-
-try:  # written by the money-flows work (issue 11); until it lands, finalizing moves no money
-    from backend.money.settlement import post_record
-except ModuleNotFoundError:  # pragma: no cover - depends on the branch
-    post_record = None
+from backend.money.settlement import post_record
 
 SIGNED_FIELDS = ("record_digest", "party", "decision", "at")
 SYSTEM = ("system", None)
@@ -92,8 +88,7 @@ def finalize(record: DailyWorkRecord, now: datetime):
     _seal(record, Decision("platform", "auto", SYSTEM), "confirm", now)
     record.state, record.finalized_at = "finalized", now
     db.session.flush()
-    if post_record is not None:
-        post_record(record, now=now)
+    post_record(record, now=now)
 
 
 def try_finalize(record: DailyWorkRecord, now: datetime) -> MoneyError | None:

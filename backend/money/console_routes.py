@@ -109,7 +109,7 @@ def list_declarations(month):
     return {"month": month, "files": files}
 
 
-@console.get("/tax/withholding/<month>/technicians/<int:technician_id>.csv")
+@console.get("/tax/withholding/<month>/technicians/<int:technician_id>")
 @requires(SCOPE)
 @console.doc(summary="One technician's withholding declaration (CSV)", tags=TAGS, security=SECURITY)
 def get_declaration(month, technician_id):
@@ -119,8 +119,10 @@ def get_declaration(month, technician_id):
     return _csv(body, tax_exports.declaration_file_name(technician_id, month))
 
 
-@console.get("/tax/identity-income/<int:year>-Q<int:quarter>.csv")
+@console.get("/tax/identity-income/<period>")
 @requires(SCOPE)
 @console.doc(summary="Quarterly identity and income report (国务院令第810号), CSV", tags=TAGS, security=SECURITY)
-def get_quarterly_report(year, quarter):
+def get_quarterly_report(period):
+    """`period` is YYYY-Qn (e.g. 2026-Q4); columns in README "Money flows"."""
+    year, quarter = tax_exports.quarter_of(period)
     return _csv(tax_exports.quarterly_report(year, quarter), f"identity_income_{year}-Q{quarter}.csv")

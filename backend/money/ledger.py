@@ -22,8 +22,9 @@ Concurrency: every call locks the account rows it touches (SELECT ... FOR UPDATE
 two calls never deadlock on each other) and checks balances, replays and pending resolutions after
 taking the locks; a hot account is serialized, never overdrawn, and no update is lost.
 
-Each call validates everything in memory against the locked rows before writing, then writes the
-new transfers with one INSERT and the account totals with one UPDATE. The service never commits:
+Each call validates everything in memory against the locked rows before writing (so a failed
+linked chain needs no savepoint), then writes the new transfers and moves the account totals in
+one statement. The service never commits:
 the caller owns the transaction. `create_transfers` answers per transfer, as TigerBeetle does;
 `apply_transfers` is all-or-nothing and raises the first failure as a typed error.
 """

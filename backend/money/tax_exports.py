@@ -7,6 +7,7 @@ authority needs them; the declaration's file name carries only the masked number
 
 import csv
 import io
+import re
 from datetime import date
 
 from sqlalchemy import func, select
@@ -153,6 +154,14 @@ def technicians_paid(month: str) -> list[int]:
             .order_by(TaxWithholding.technician_id)
         )
     )
+
+
+def quarter_of(period: str) -> tuple[int, int]:
+    """(year, quarter) of "YYYY-Qn"; 422 naming `period` otherwise."""
+    match = re.fullmatch(r"(\d{4})-Q([1-4])", period)
+    if match is None:
+        raise ValidationFailed("invalid period", errors=[field_error("period", "YYYY-Qn, n from 1 to 4", "path")])
+    return int(match.group(1)), int(match.group(2))
 
 
 def quarterly_report(year: int, quarter: int) -> str:

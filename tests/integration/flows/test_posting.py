@@ -142,13 +142,15 @@ def test_tax_files_carry_the_full_id_inside_and_the_masked_one_in_the_name(app, 
         "500000",
     )
     assert (figures["tax_withheld_fen"], figures["cumulative_withheld_fen"]) == (str(TAX), str(TAX))
-    quarterly = client.get(f"{CONSOLE}/tax/identity-income/2026-Q4.csv", headers=day["admin"])
+    quarterly = client.get(f"{CONSOLE}/tax/identity-income/2026-Q4", headers=day["admin"])
     rows = [line.split(",") for line in quarterly.get_data(as_text=True).strip().splitlines()]
     by_tech = {int(r[1]): dict(zip(rows[0], r, strict=True)) for r in rows[1:]}
     assert by_tech[day["tech_a"]]["id_number"] == "11010519900101002X"
     assert (by_tech[day["tech_a"]]["income_fen"], by_tech[day["tech_a"]]["orders"]) == (str(PAY), "1")
     assert by_tech[day["tech_b"]]["shares_fen"] == str(SHARE)
     assert client.get(files[day["tech_a"]]["url"], headers=day["x_admin"]).status_code == 403
+    bad = client.get(f"{CONSOLE}/tax/identity-income/2026-Q5", headers=day["admin"])
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "period"
 
 
 def test_the_console_reads_any_account_and_the_journal(app, client, day):
