@@ -381,7 +381,7 @@ if [ -f package.json ]; then
         cp node_modules/socket.io-client/dist/socket.io.min.js backend/static/vendor/socket.io/
     fi
 fi
-# Apache ECharts (Apache-2.0, pinned in package.json) draws the charts of /portal and /console.
+# Apache ECharts (Apache-2.0, pinned in package.json) draws the charts of /portal.
 if [ -f package.json ] && command -v npm >/dev/null 2>&1 && [ ! -f node_modules/echarts/dist/echarts.min.js ]; then
     npm ci --no-audit --no-fund >>"$LOCAL/npm.log" 2>&1 || log "WARNING: npm ci failed (see .local/npm.log); no charts"
 fi
