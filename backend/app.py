@@ -12,6 +12,7 @@ from backend import (
     errors,
     health,
     openapi,
+    portal_page,
     realtime,
     redis_client,
     request_guard,
@@ -59,6 +60,7 @@ def create_app(config=None):
     blueprints.init_app(app)
     console_page.init_app(app)
     technician_app.init_app(app)
+    portal_page.init_app(app)
     mobile_api.init_app(app)
     cli.init_app(app)
     return app

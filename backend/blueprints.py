@@ -23,6 +23,7 @@ API_ROUTES = (
     "backend.money.routes",
     "backend.money.record_routes",
     "backend.hints.routes",
+    "backend.dashboards.routes",
 )
 CONSOLE_ROUTES = (
     "backend.workforce.console_routes",
@@ -33,6 +34,7 @@ CONSOLE_ROUTES = (
     "backend.money.record_console_routes",
     "backend.notifications.console_routes",
     "backend.hints.console_routes",
+    "backend.dashboards.console_routes",
 )
 
 

@@ -390,6 +390,18 @@ if [ -f package.json ]; then
         done
     fi
 fi
+# Apache ECharts (Apache-2.0, pinned in package.json) draws the charts of /portal.
+if [ -f package.json ] && command -v npm >/dev/null 2>&1 && [ ! -f node_modules/echarts/dist/echarts.min.js ]; then
+    npm ci --no-audit --no-fund >>"$LOCAL/npm.log" 2>&1 || log "WARNING: npm ci failed (see .local/npm.log); no charts"
+fi
+if [ -f node_modules/echarts/dist/echarts.min.js ]; then
+    mkdir -p backend/static/vendor/echarts
+    cp node_modules/echarts/dist/echarts.min.js backend/static/vendor/echarts/
+fi
+# A CJK font, so headless Chromium (browser tests, screenshots, documents) renders Chinese text, not boxes.
+if ! fc-list :lang=zh 2>/dev/null | grep -q . && [ "${GRIDWORK_NO_BROWSER:-0}" != 1 ]; then
+    apt_install fonts-noto-cjk || log "WARNING: fonts-noto-cjk not installed (${APT_ERROR}); Chinese shows as boxes"
+fi
 # The browser test drives Debian's Chromium headless (Playwright without its own browsers).
 if [ ! -x /usr/bin/chromium ] && [ "${GRIDWORK_NO_BROWSER:-0}" != 1 ]; then
     log "installing chromium (browser test)"

@@ -12,8 +12,10 @@ from backend.extensions import db
 from backend.models import WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
 from backend.models.orders import ORDER_STATES
+from backend.orders.notify import after_commit
 from backend.orders.schemas import (
     DeliveryQuery,
+    WebhookDeliveryOut,
     WebhookDeliveryPage,
     WebhookEndpointIn,
     WebhookEndpointList,
@@ -21,7 +23,7 @@ from backend.orders.schemas import (
     With,
 )
 from backend.pagination import paginate
-from backend.webhooks.jobs import SECRET_CONTEXT
+from backend.webhooks.jobs import SECRET_CONTEXT, deliver, replay
 from backend.webhooks.signing import UnsafeURL, check_url, new_secret
 
 TAGS = ["webhooks"]
@@ -93,3 +95,17 @@ def list_deliveries(query):
         stmt = stmt.where(WebhookDelivery.state == query["state"])
     items, cursor = paginate(stmt, WebhookDelivery.id, limit=query["limit"], cursor=query["cursor"])
     return {"items": items, "next_cursor": cursor}
+
+
+@api.post("/webhook-deliveries/<int:delivery_id>/replay")
+@requires("webhooks:manage")
+@api.output(WebhookDeliveryOut, status_code=202)
+@api.doc(summary="Send one of my deliveries again", tags=TAGS, security=SECURITY)
+def replay_delivery(delivery_id):
+    """Queue one more attempt of a delivery to my endpoints (same webhook-id, so receivers dedupe);
+    another organization's delivery answers 404."""
+    row = get_visible_or_404(WebhookDelivery, delivery_id, what="webhook delivery")
+    replay(row)
+    after_commit(deliver.enqueue, row.id)
+    db.session.commit()
+    return row

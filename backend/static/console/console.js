@@ -11,7 +11,7 @@
     socket: null,
     replay: null,
   };
-  window.gridworkConsole = state; // for the browser test and for debugging
+  window.gridworkConsole = state; // for the browser test and for debugging; console-work.js builds on it
   const $ = (id) => document.getElementById(id);
 
   // --- API -------------------------------------------------------------------------------------
@@ -23,8 +23,14 @@
     if (response.status === 401 && state.refresh && !options.retried) {
       if (await refreshToken()) return api(path, { ...options, retried: true });
     }
-    if (!response.ok) throw new Error(`${response.status} ${path}`);
-    return response.json();
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      const error = new Error(body.detail || `${response.status} ${path}`);
+      error.status = response.status;
+      error.body = body;
+      throw error;
+    }
+    return response.status === 204 ? null : response.json();
   }
 
   async function refreshToken() {
@@ -43,6 +49,9 @@
     sessionStorage.setItem("gw.access", state.token);
     if (state.refresh) sessionStorage.setItem("gw.refresh", state.refresh);
   }
+
+  state.api = (...args) => api(...args);
+  state.pages = (...args) => pages(...args);
 
   async function pages(path, key, limit = 500, max = 5000) {
     // Follows next_cursor until the end (or `max` items).
@@ -125,28 +134,46 @@
 
   const OPEN_STATES = "published,offered,assigned,accepted,en_route,on_site";
 
-  async function drawOrders() {
-    // Orders come from the order API when it exists; without it the list stays empty.
+  const PRIORITY_RANK = { urgent: 0, high: 1, normal: 2, low: 3 };
+
+  async function drawOrders(query = state.orderQuery || "") {
+    // The console's order search (the dispatcher's regions), urgent and late first.
+    state.orderQuery = query;
     let orders = [];
     try {
-      orders = await pages(`/api/v1/orders?status=${OPEN_STATES}`, "items", 200, 1000);
+      orders = await pages(`/api/console/v1/orders?status=${OPEN_STATES}${query}`, "items", 200, 1000);
     } catch (error) {
       $("order-count").textContent = "n/a";
       return;
     }
+    orders.sort((a, b) => (PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority]) || (orderFlag(b) ? 1 : 0) - (orderFlag(a) ? 1 : 0) || a.id - b.id);
+    state.orders = orders;
     $("order-count").textContent = orders.length;
     state.layers.orders.clearLayers();
     $("orders").replaceChildren(...orders.map(orderItem));
   }
+  state.drawOrders = drawOrders;
+
+  function orderFlag(order) {
+    // late: past the SLA; risk: due within 2 hours (as the order search's sla_at_risk).
+    if (order.sla_breached_at) return "late";
+    const due = order.sla_deadline && new Date(order.sla_deadline).getTime();
+    return due && due - Date.now() < 2 * 3600_000 ? "risk" : "";
+  }
+  state.orderFlag = orderFlag;
 
   function orderItem(order) {
     const li = document.createElement("li");
-    li.textContent = `#${order.id} ${order.kind} · ${order.priority} · ${order.status}`;
+    const flag = orderFlag(order);
+    li.className = `order p-${order.priority} ${flag}`;
+    li.dataset.orderId = order.id;
+    const t = window.GW ? window.GW.t : (k) => k;
+    li.textContent = `#${order.id} ${order.client_ref || ""} · ${t(`priority.${order.priority}`)} · ${t(`status.${order.status}`)}${flag ? ` · ${t(`flag.${flag}`)}` : ""}`;
+    li.addEventListener("click", () => state.openOrder && state.openOrder(order.id));
     if (order.location && order.location.coordinates) {
       const [lon, lat] = order.location.coordinates;
-      const icon = L.divIcon({ className: "", html: `<div class="order-marker p-${order.priority}"></div>`, iconSize: [10, 10] });
-      L.marker([lat, lon], { icon }).bindTooltip(li.textContent).addTo(state.layers.orders);
-      li.addEventListener("click", () => state.map.panTo([lat, lon]));
+      const icon = L.divIcon({ className: "", html: `<div class="order-marker p-${order.priority} ${flag}" data-order-id="${order.id}"></div>`, iconSize: [12, 12] });
+      L.marker([lat, lon], { icon }).bindTooltip(li.textContent).on("click", () => state.openOrder && state.openOrder(order.id)).addTo(state.layers.orders);
     }
     return li;
   }
@@ -211,7 +238,7 @@
     const li = document.createElement("li");
     const status = data.online === false ? "offline" : data.status;
     li.innerHTML = `<i class="dot s-${status}"></i>`;
-    li.append(`${data.name || "Technician"} #${data.technician_id} · ${status || "?"}`);
+    li.append(`${data.name || "Technician"} #${data.technician_id} · ${window.GW ? window.GW.status(status) : status || "?"}`);
     li.dataset.technicianId = data.technician_id;
     li.addEventListener("click", () => showDetail(data.technician_id));
     return li;
@@ -378,7 +405,10 @@
     socket.on("technician_status", (d) => upsertTech({ technician_id: d.technician_id, status: d.status }));
     socket.on("presence", (d) => upsertTech({ technician_id: d.technician_id, online: d.online }));
     socket.on("order_status", () => drawOrders());
-    socket.on("plan_progress", (d) => { if (d.status === "solved" || d.status === "published") drawRoutes(); });
+    socket.on("plan_progress", (d) => {
+      document.dispatchEvent(new CustomEvent("gw:plan_progress", { detail: d }));
+      if (d.status === "solved" || d.status === "published") drawRoutes();
+    });
     state.socket = socket;
   }
 
@@ -400,7 +430,7 @@
     state.map.invalidateSize();
     defaultRange();
     try {
-      $("whoami").textContent = `signed in as ${claims().role || "?"}`;
+      $("whoami").textContent = window.GW ? window.GW.t(`role.${claims().role}`) : claims().role || "?";
       await drawRegions();
       await loadLive();
       connectSocket();
@@ -408,6 +438,7 @@
       drawOrders();
       drawRoutes();
       state.ready = true;
+      document.dispatchEvent(new CustomEvent("gw:console_ready"));
     } catch (error) {
       sessionStorage.clear();
       $("app").hidden = true;

@@ -173,3 +173,20 @@ def test_endpoints_are_tenant_scoped(client, world, receiver):
     assert client.get(f"{API}/webhook-endpoints", headers=world["x1_admin"]).get_json()["items"] == []
     for headers in (world["x1_admin"], world["tech_a_h"]):
         assert client.get(f"{CONSOLE}/webhook-deliveries", headers=headers).status_code == 403
+
+
+def test_a_client_replays_its_own_dead_delivery_and_not_another_clients(app, client, world, receiver):
+    register(client, world["x1_admin"], receiver.url, events=["order.created"])
+    create(client, world["x1_admin"])
+    with app.app_context():
+        db.session.execute(update(WebhookDelivery).values(state="dead", attempts=5))
+        db.session.commit()
+        delivery_id = db.session.scalar(select(WebhookDelivery.id))
+    refused = client.post(f"{API}/webhook-deliveries/{delivery_id}/replay", headers=world["y_admin"])
+    assert refused.status_code == 404, "another client's delivery does not exist for them"
+    replayed = client.post(f"{API}/webhook-deliveries/{delivery_id}/replay", headers=world["x1_admin"])
+    assert replayed.status_code == 202 and replayed.get_json()["state"] == "pending"
+    run_jobs(app, "webhooks")
+    done = client.get(f"{API}/webhook-deliveries", headers=world["x1_admin"]).get_json()["items"]
+    assert (done[0]["state"], done[0]["attempts"]) == ("delivered", 6)
+    assert len(receiver.received) == 1

@@ -1,0 +1,1 @@
+"""Figures for the consoles' dashboards (the dispatcher's KPIs), computed server-side."""
