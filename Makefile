@@ -24,7 +24,9 @@ run: setup
 	@scripts/with-env.sh .venv/bin/flask --app backend.app:create_app seed-demo
 	@port=$${PORT:-5000}; \
 	echo "API docs: http://127.0.0.1:$$port/docs"; \
-	echo "console:  http://127.0.0.1:$$port/console"
+	echo "console:  http://127.0.0.1:$$port/console"; \
+	echo "portal:   http://127.0.0.1:$$port/portal"; \
+	echo "app:      http://127.0.0.1:$$port/app"
 	@exec .venv/bin/honcho start -f Procfile
 
 lint:
