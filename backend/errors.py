@@ -11,6 +11,8 @@ from apiflask import HTTPError
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
+from backend.money.errors import MoneyError
+
 PROBLEM_BASE = "https://gridwork.dev/problems/"
 log = logging.getLogger(__name__)
 
@@ -152,11 +154,6 @@ def field_error(field, message, location="json", **extra):
     return {"location": location, "field": field, "message": message, **extra}
 
 
-def not_found(what="resource"):
-    """Deprecated spelling of `raise NotFound(what)`; goes when its last caller does."""
-    raise NotFound(what)
-
-
 def flatten_validation(detail):
     """Turn webargs' {location: {field: [messages]}} into a flat errors list."""
     errors = []
@@ -194,6 +191,13 @@ def init_app(app):
     @app.errorhandler(DomainError)
     def _domain_error(exc):
         return _respond(exc.problem(), exc.status)
+
+    @app.errorhandler(MoneyError)
+    def _money_error(exc):
+        # The ledger's errors are pure (no Flask); their body names the code and the field.
+        body = exc.problem()
+        status = body.pop("status")
+        return _respond(problem_body(status, body.pop("detail"), body), status)
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

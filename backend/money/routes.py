@@ -1,31 +1,19 @@
 """The client money API: funds (balance, reserved, available, credit), transactions,
 allocations to sub-accounts, and the monthly statement."""
 
-from flask import Response, jsonify
+from flask import Response
 from sqlalchemy import select
 
 from backend.accounts.auth import current_actor, requires
 from backend.accounts.tenancy import org_subtree_ids, require_org_in_reach
 from backend.blueprints import SECURITY, api
-from backend.errors import Forbidden, problem_body
+from backend.errors import Forbidden
 from backend.extensions import db
 from backend.models import Organization
 from backend.money import settlement, views
-from backend.money.errors import MoneyError
 from backend.money.schemas import AllocationIn, AllocationOut, FundsOut, TransactionQuery, TransferPage
 
 TAGS = ["money"]
-
-
-@api.app_errorhandler(MoneyError)
-def _money_problem(exc: MoneyError):
-    """Ledger and flow refusals leave as RFC 9457 problems naming the field."""
-    body = exc.problem()
-    status = body.pop("status")
-    response = jsonify(problem_body(status, body.pop("detail"), body))
-    response.status_code = status
-    response.mimetype = "application/problem+json"
-    return response
 
 
 def caller_orgs() -> list[Organization]:

@@ -25,7 +25,7 @@ from backend.orders import assign, points
 from backend.orders.matching import remember_position
 from backend.orders.notify import queue_webhooks, to_technician
 from backend.orders.state import check_allowed, record, transition
-from backend.tracking.ingest import checkin_position
+from backend.tracking.positions import checkin_position
 
 # A technician streaming positions is where the stream says: a check-in (or out) must agree
 # with their newest valid streamed fix when it is younger than this.

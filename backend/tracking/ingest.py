@@ -19,7 +19,6 @@ from flask import current_app
 from backend.redis_client import get_redis
 from backend.request_guard import bad_text
 from backend.tracking import positions, state
-from backend.tracking.positions import checkin_position  # noqa: F401  (kept here for the orders check-in)
 from backend.tracking.presence import PRESENCE_KEY
 from backend.tracking.state import Refused
 from backend.tracking.store import STREAM, stream_entry

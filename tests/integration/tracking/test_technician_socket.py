@@ -149,7 +149,7 @@ def test_malformed_fixes_are_rejected_by_index_and_bad_values_are_flagged(app, t
 
 
 def test_a_mock_or_inaccurate_fix_never_becomes_the_check_in_position(app, technician, phone):
-    from backend.tracking.ingest import checkin_position
+    from backend.tracking.positions import checkin_position
 
     tid, token, _ = technician()
     socket = phone(token)
