@@ -9,6 +9,7 @@ PII key (backend.pii) under UPLOAD_DIR/sealed/..., still named by the plaintext'
 """
 
 import hashlib
+import io
 import os
 import re
 import tempfile
@@ -16,12 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
+from PIL import Image, UnidentifiedImageError
 
 from backend import pii
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp")
 DOCUMENT_TYPES = (*IMAGE_TYPES, "application/pdf")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+THUMBNAIL_PX = 320
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,3 +100,16 @@ def exists(sha256: str, *, sealed=False) -> bool:
 def read(sha256: str, *, sealed=False) -> bytes:
     raw = path_for(sha256, sealed=sealed).read_bytes()
     return pii.decrypt_bytes(raw, f"file:{sha256}") if sealed else raw
+
+
+def thumbnail(sha256: str, px: int = THUMBNAIL_PX) -> bytes:
+    """A JPEG of a stored image at most px on its longer side; StorageError for a PDF or a file
+    that is gone (no thumbnail to show)."""
+    try:
+        image = Image.open(io.BytesIO(read(sha256)))
+        image.thumbnail((px, px))
+        out = io.BytesIO()
+        image.convert("RGB").save(out, "JPEG", quality=80)
+    except (FileNotFoundError, UnidentifiedImageError, OSError) as exc:
+        raise StorageError("no thumbnail for this file") from exc
+    return out.getvalue()

@@ -4,9 +4,6 @@ The hint for an order is the newest version kept by the order's client, else by 
 parent organization, else by the platform. No hint is an answer, not an error.
 """
 
-import io
-
-from PIL import Image, UnidentifiedImageError
 from sqlalchemy import func, select
 
 from backend import storage
@@ -18,7 +15,6 @@ from backend.models.base import utcnow
 
 HINT_LOCK = 4015  # advisory-lock namespace: one new version at a time per owner and work type
 HISTORY_LIMIT = 5
-THUMBNAIL_PX = 320
 DONE = ("delivered", "verified")
 
 
@@ -132,10 +128,6 @@ def thumbnail(order: Order, past_order_id: int, sha256: str) -> bytes:
     ):
         raise NotFound("evidence")
     try:
-        image = Image.open(io.BytesIO(storage.read(sha256)))
-        image.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX))
-        out = io.BytesIO()
-        image.convert("RGB").save(out, "JPEG", quality=80)
-    except (storage.StorageError, FileNotFoundError, UnidentifiedImageError) as exc:
+        return storage.thumbnail(sha256)
+    except storage.StorageError as exc:
         raise NotFound("evidence") from exc  # a PDF, or a file gone from storage: no thumbnail
-    return out.getvalue()

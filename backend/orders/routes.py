@@ -3,8 +3,9 @@
 import csv
 import hashlib
 import io
+from dataclasses import asdict
 
-from flask import jsonify, request
+from flask import Response, jsonify, request, url_for
 from sqlalchemy import select
 
 from backend.accounts.auth import current_actor, requires
@@ -13,20 +14,24 @@ from backend.blueprints import SECURITY, api
 from backend.errors import Forbidden, NotFound, PlainProblem, ValidationFailed, field_error
 from backend.extensions import db
 from backend.models import Order, OrderEvent, RateCard
+from backend.orders import evidence as proof
 from backend.orders import idempotency as idem
 from backend.orders import lifecycle as life
 from backend.orders import service as svc
+from backend.orders import track as order_tracks
 from backend.orders.schemas import (
     MAX_BATCH,
     AcceptIn,
     BatchOut,
     EventList,
+    EvidenceList,
     OrderBatchIn,
     OrderImportIn,
     OrderIn,
     OrderOut,
     OrderPage,
     OrderQuery,
+    OrderTrackQuery,
     RateCardList,
     RatingIn,
     ReasonIn,
@@ -34,6 +39,7 @@ from backend.orders.schemas import (
 from backend.orders.search import OrderFilter, search_orders, visible_orders
 from backend.pagination import paginate
 from backend.request_guard import check_rows
+from backend.tracking.schemas import ReplayOut
 
 TAGS = ["orders"]
 IDEMPOTENCY_DOC = (
@@ -255,6 +261,77 @@ def order_events(order_id):
     load_order(order_id)
     events = db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))
     return {"items": list(events)}
+
+
+FILE_TYPES = {t: {"schema": {"type": "string", "format": "binary"}} for t in proof.EXTENSIONS}
+
+
+def _described(order_id, found: proof.EvidenceFile) -> dict:
+    url = url_for("api.download_evidence", order_id=order_id, sha256=found.sha256)
+    return {
+        **asdict(found),
+        "file_name": found.file_name(order_id),
+        "url": url,
+        "thumbnail_url": f"{url}/thumbnail" if found.is_image else None,
+    }
+
+
+@api.get("/orders/<int:order_id>/evidence")
+@requires("orders:read")
+@api.output(EvidenceList)
+@api.doc(summary="An order's evidence files", tags=TAGS, security=SECURITY)
+def list_evidence(order_id):
+    """The files the technician delivered: type, size, when uploaded, download and thumbnail links."""
+    order = load_order(order_id)
+    return {"items": [_described(order_id, f) for f in proof.evidence_files(order)]}
+
+
+@api.get("/orders/<int:order_id>/evidence/<sha256>")
+@requires("orders:read")
+@api.doc(
+    summary="Download an evidence file",
+    tags=TAGS,
+    security=SECURITY,
+    responses={200: {"description": "the file, as delivered", "content": FILE_TYPES}},
+)
+def download_evidence(order_id, sha256):
+    """The file's bytes with its type (told by its content) and a download name; 404 for a file
+    that is not this order's evidence, or an order the caller cannot see."""
+    found = proof.evidence_file(load_order(order_id), sha256)
+    headers = {
+        "Content-Disposition": f'attachment; filename="{found.file_name(order_id)}"',
+        "Cache-Control": "private, max-age=86400, immutable",  # content-addressed: it never changes
+        "ETag": f'"{found.sha256}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(proof.content(found), mimetype=found.content_type, headers=headers)
+
+
+@api.get("/orders/<int:order_id>/evidence/<sha256>/thumbnail")
+@requires("orders:read")
+@api.doc(
+    summary="Thumbnail of an evidence photo",
+    tags=TAGS,
+    security=SECURITY,
+    responses={200: {"description": "a JPEG at most 320 px wide", "content": {"image/jpeg": {}}}},
+)
+def evidence_thumbnail(order_id, sha256):
+    """A small JPEG of an evidence photo (404 for a PDF)."""
+    found = proof.evidence_file(load_order(order_id), sha256)
+    headers = {"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"}
+    return Response(proof.thumbnail(found), mimetype="image/jpeg", headers=headers)
+
+
+@api.get("/orders/<int:order_id>/track")
+@requires("orders:read")
+@api.input(OrderTrackQuery, location="query", arg_name="query")
+@api.output(ReplayOut)
+@api.doc(summary="Replay the technician's way to this order", tags=TAGS, security=SECURITY)
+def order_track(order_id, query):
+    """The technician's track from claiming the order to delivering it (now, while the work goes
+    on) as a GeoJSON LineString with per-vertex times, and the order's events on the way. Nothing
+    outside that window is shown; an order nobody has accepted has an empty track."""
+    return order_tracks.order_track(load_order(order_id), query["tolerance_m"])
 
 
 def _act(order_id, fn, *args):

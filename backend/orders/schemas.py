@@ -255,6 +255,28 @@ class EventList(Schema):
     items = fields.List(fields.Nested(EventOut))
 
 
+class OrderTrackQuery(Schema):
+    tolerance_m = fields.Float(
+        load_default=5.0, validate=validators.Range(0, 500), metadata={"description": "line simplification, metres"}
+    )
+
+
+class EvidenceOut(Schema):
+    sha256 = fields.String(metadata={"description": "SHA-256 of the content: the file's name and its check"})
+    content_type = fields.String(
+        metadata={"description": "told by the file's bytes: image/jpeg, image/png, image/webp, application/pdf"}
+    )
+    size = fields.Integer(allow_none=True, metadata={"description": "bytes"})
+    uploaded_at = fields.DateTime(allow_none=True)
+    file_name = fields.String(metadata={"description": "the name the download is saved under"})
+    url = fields.String(metadata={"description": "download (Content-Disposition: attachment)"})
+    thumbnail_url = fields.String(allow_none=True, metadata={"description": "a small JPEG; null for a PDF"})
+
+
+class EvidenceList(Schema):
+    items = fields.List(fields.Nested(EvidenceOut))
+
+
 # --- technicians -----------------------------------------------------------------------------
 
 

@@ -89,10 +89,17 @@ def events_between(technician_id: int, start: datetime, end: datetime) -> list[d
     return [{"kind": e.kind, "value": e.value, "t": e.at.timestamp(), "lon": e.lon, "lat": e.lat} for e in rows]
 
 
+def track_feature(technician_id: int, start: datetime, end: datetime, tolerance_m: float) -> dict:
+    """The valid fixes in [start, end] and nothing else, as a GeoJSON Feature (LineString,
+    simplified, with per-vertex times). The console's replay and a client's order replay both
+    draw from here; each adds what its audience may see."""
+    points = track_points(technician_id, start, end)
+    return replay_feature(points, tolerance_m) if points else empty_feature()
+
+
 def replay(technician_id: int, start: datetime, end: datetime, tolerance_m: float) -> dict:
     """A GeoJSON Feature (LineString, simplified, with per-vertex times), events and flag counts."""
-    points = track_points(technician_id, start, end)
-    feature = replay_feature(points, tolerance_m) if points else _empty_feature()
+    feature = track_feature(technician_id, start, end, tolerance_m)
     feature["properties"].update(
         technician_id=technician_id,
         start=start.isoformat(),
@@ -103,7 +110,7 @@ def replay(technician_id: int, start: datetime, end: datetime, tolerance_m: floa
     return feature
 
 
-def _empty_feature() -> dict:
+def empty_feature() -> dict:
     properties = {"times": [], "distance_m": 0.0, "duration_s": 0.0, "points": 0, "vertices": 0}
     return {"type": "Feature", "geometry": {"type": "LineString", "coordinates": []}, "properties": properties}
 
