@@ -139,7 +139,8 @@ def test_the_order_replay_shows_the_technician_only_within_the_order(app, client
     assert track.status_code == 200, track.get_json()
     feature = track.get_json()
     coordinates = feature["geometry"]["coordinates"]
-    assert coordinates == [[104.02, 30.62], [104.035, 30.635], [104.05, 30.65]], "nothing before claim or after delivery"
+    during = [[104.02, 30.62], [104.035, 30.635], [104.05, 30.65]]
+    assert coordinates == during, "nothing before the claim or after the delivery"
     props = feature["properties"]
     assert len(props["times"]) == 3 and props["points"] == 3 and props["technician_id"] == tech
     assert [e["value"] for e in props["events"]] == ["accepted", "en_route", "on_site", "delivered"]
