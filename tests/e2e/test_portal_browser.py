@@ -1,17 +1,23 @@
 """The client portal in a real browser (Playwright driving Debian's Chromium, headless): a client
 user signs in, uploads a batch with one bad row and sees that row's error, creates an order and
 sees it on the map, accepts a delivery and rates it; a sibling sub-account's user does not see
-those orders; the language switch changes the page text (Chinese by default)."""
+those orders; the language switch changes the page text (Chinese by default). A delivered order's
+detail shows its evidence (thumbnails, a download) and replays the technician's way to it."""
+
+import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import update
 
 from backend.extensions import db
 from backend.models import Order
+from backend.models.base import utcnow
 from tests.e2e.pages import launch, needs_chromium, screenshots
 from tests.factories import PASSWORD
 from tests.integration.orders.conftest import _fast_passwords, world  # noqa: F401  (fixtures)
 from tests.integration.orders.helpers import API, create
+from tests.integration.orders.test_evidence_and_track import _fix, _move_event, _store_fixes, delivered_with_files
 
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
@@ -118,3 +124,39 @@ def test_a_client_user_works_through_the_portal(app, client, live_server, factor
     assert created not in seen and waiting not in seen, "a sibling sub-account's orders stay out of the page"
     assert other.locator(f'[data-order-id="{created}"]').count() == 0
     assert other.locator('#tabs a[href="#keys"]').is_hidden(), "client users do not manage keys"
+
+
+def test_a_client_downloads_evidence_and_replays_the_technicians_way(
+    app, client, live_server, factory, world, browser, tmp_path
+):  # noqa: F811, E501
+    order_id, (png_sha, _pdf_sha), files, _ = delivered_with_files(client, world)
+    now = utcnow()
+    for status, minutes in (("accepted", 60), ("en_route", 58), ("on_site", 30), ("delivered", 10)):
+        _move_event(app, order_id, status, now - timedelta(minutes=minutes))
+    t, tech = time.time(), world["tech_a"]
+    way = [(55, 104.020, 30.620), (50, 104.030, 30.640), (40, 104.040, 30.625), (20, 104.050, 30.650)]  # a zigzag
+    _store_fixes(app, [_fix(tech, t - m * 60, lon, lat, f"way-{m}") for m, lon, lat in way])
+    factory.user("client_user", org_id=world["x1"], email="clerk@x1.test")
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    sign_in(page, live_server, "clerk@x1.test")
+    page.click(f'#orders-table tr[data-order-id="{order_id}"]')
+    shown = f"window.gridworkPortal.evidenceShown === {order_id} && window.gridworkPortal.trackShown === {order_id}"
+    page.wait_for_function(shown)
+    thumb = f'#d-evidence li[data-sha256="{png_sha}"] img'
+    page.wait_for_function(f"document.querySelector('{thumb}').naturalWidth > 0")
+    assert page.locator("#d-evidence li").count() == 2, "the photo and the PDF"
+    with page.expect_download() as download:
+        page.click(f'#d-evidence li[data-sha256="{png_sha}"] a.download')
+    saved = tmp_path / "evidence.png"
+    download.value.save_as(saved)
+    assert saved.read_bytes() == files["image"] and download.value.suggested_filename.endswith(".png")
+
+    assert "公里" in page.inner_text("#d-track-summary"), "Chinese by default"
+    assert page.locator("path.replay-line").count() == 1, "the way is drawn on the map"
+    assert page.evaluate("window.gridworkPortal.track.coords.length") == len(way)
+    page.click("#d-track-play")
+    page.wait_for_selector("#track-marker")
+    page.wait_for_function("window.gridworkPortal.track.t > window.gridworkPortal.track.times[0] + 60")
+    page.locator("#order-detail").scroll_into_view_if_needed()
+    screenshots(page, "portal-order-detail")

@@ -319,29 +319,29 @@
     $("replay-start").value = localInput(new Date(now.getTime() - 3600_000));
   }
 
+  function replayPlayer() {
+    // One player (static/replay/replay.js) for this page's replays.
+    if (!state.replay) {
+      state.replay = GWReplay.player(state.map, state.layers.replay, { onStop: () => { $("replay-stop").disabled = true; } });
+    }
+    return state.replay;
+  }
+
   async function loadReplay() {
-    stopReplay();
+    const player = replayPlayer();
+    player.stop();
     const id = $("replay-tech").value;
     if (!id) return;
     const start = new Date($("replay-start").value).toISOString();
     const end = new Date($("replay-end").value).toISOString();
     const track = await api(`/api/console/v1/technicians/${id}/track?start=${encodeURIComponent(start)}&end=${encodeURIComponent(end)}&tolerance_m=3`);
-    state.layers.replay.clearLayers();
-    const coords = track.geometry.coordinates.map(([lon, lat]) => [lat, lon]);
+    player.load(track);
     const p = track.properties;
     $("replay-summary").textContent =
-      `${(p.distance_m / 1000).toFixed(2)} km in ${formatDuration(p.duration_s)} · ${p.points} fixes, ${coords.length} vertices` +
+      `${(p.distance_m / 1000).toFixed(2)} km in ${GWReplay.formatDuration(p.duration_s)} · ${p.points} fixes, ${player.coords.length} vertices` +
       (Object.keys(p.flagged || {}).length ? ` · flagged: ${JSON.stringify(p.flagged)}` : "");
     $("replay-events").replaceChildren(...(p.events || []).map(eventItem));
-    state.replay = { coords, times: p.times, events: p.events || [] };
-    $("replay-play").disabled = coords.length < 2;
-    if (coords.length) {
-      L.polyline(coords, { color: "#8250df", weight: 4 }).addTo(state.layers.replay);
-      state.map.fitBounds(L.latLngBounds(coords), { padding: [30, 30] });
-    }
-    for (const e of state.replay.events.filter((e) => e.lat != null)) {
-      L.circleMarker([e.lat, e.lon], { radius: 6, color: "#bf8700" }).bindTooltip(`${e.kind}: ${e.value}`).addTo(state.layers.replay);
-    }
+    $("replay-play").disabled = !player.playable();
   }
 
   function eventItem(e) {
@@ -350,43 +350,13 @@
     return li;
   }
 
-  function formatDuration(seconds) {
-    const m = Math.floor(seconds / 60), s = Math.round(seconds % 60);
-    return m >= 60 ? `${Math.floor(m / 60)} h ${m % 60} min` : `${m} min ${s} s`;
-  }
-
-  function positionAt(t) {
-    // Interpolates between the two vertices around track time t.
-    const { coords, times } = state.replay;
-    let i = times.findIndex((x) => x > t);
-    if (i <= 0) return i === 0 ? coords[0] : coords[coords.length - 1];
-    const f = (t - times[i - 1]) / (times[i] - times[i - 1]);
-    return [coords[i - 1][0] + f * (coords[i][0] - coords[i - 1][0]), coords[i - 1][1] + f * (coords[i][1] - coords[i - 1][1])];
-  }
-
   function playReplay() {
-    stopReplay();
-    const { coords, times } = state.replay;
-    const icon = L.divIcon({ className: "", html: '<div class="replay-marker" id="replay-marker"></div>', iconSize: [16, 16] });
-    const marker = L.marker(coords[0], { icon }).addTo(state.layers.replay);
-    const t0 = times[0], wall0 = performance.now();
+    replayPlayer().play(() => Number($("replay-speed").value));
     $("replay-stop").disabled = false;
-    state.replay.timer = setInterval(() => {
-      const speed = Number($("replay-speed").value);
-      const t = t0 + ((performance.now() - wall0) / 1000) * speed;
-      const here = positionAt(t);
-      marker.setLatLng(here);
-      state.map.panTo(here, { animate: false }); // the map follows
-      state.replay.t = t;
-      if (t >= times[times.length - 1]) stopReplay(true);
-    }, 100);
-    state.replay.marker = marker;
   }
 
   function stopReplay(keepMarker) {
-    if (state.replay && state.replay.timer) clearInterval(state.replay.timer);
-    if (state.replay) state.replay.timer = null;
-    if (!keepMarker && state.replay && state.replay.marker) state.layers.replay.removeLayer(state.replay.marker);
+    replayPlayer().stop(keepMarker);
     $("replay-stop").disabled = true;
   }
 

@@ -33,6 +33,21 @@
     return data;
   }
 
+  async function blob(path) {
+    // A file the API serves behind the caller's token (an <img> or a link cannot send it).
+    const response = await fetch(path, { headers: { authorization: `Bearer ${state.token}` } });
+    if (!response.ok) throw new Problem(response.status, await response.json().catch(() => null));
+    return response.blob();
+  }
+
+  function saveBlob(name, data) {
+    const link = el("a", { href: URL.createObjectURL(data), download: name });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 60_000);
+  }
+
   async function all(path, max = 2000) {
     const items = [];
     let cursor = null;
@@ -193,8 +208,8 @@
     const breakdown = Object.entries(points.breakdown || {}).filter(([, v]) => typeof v !== "object");
     $("d-points").replaceChildren(el("dt", {}, GW.t("orders.points")), el("dd", {}, points.points ?? "–"),
       ...breakdown.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))]));
-    const evidence = [...((order.delivery && order.delivery.evidence) || []), ...(order.attachments || [])];
-    $("d-evidence").replaceChildren(...(evidence.length ? evidence.map((sha) => el("li", {}, el("code", {}, sha.slice(0, 16)))) : [el("li", {}, GW.t("none"))]));
+    showEvidence(order.id).catch(report);
+    showTrack(order.id).catch(report);
     $("d-events").replaceChildren(...events.items.map((e) => el("li", {},
       `${GW.date(e.created_at)} · ${GW.t(`action.${e.action}`) === `action.${e.action}` ? e.action : GW.t(`action.${e.action}`)}`,
       e.to_status ? ` → ${GW.status(e.to_status)}` : "", e.reason ? ` (${e.reason})` : "")));
@@ -204,6 +219,67 @@
     $("d-actions").replaceChildren(...actions);
     $("order-detail").scrollIntoView({ block: "nearest" });
   }
+
+  // Evidence: thumbnails of photos, a tile for PDFs, each with a download link.
+  async function showEvidence(orderId) {
+    const { items } = await api(`/orders/${orderId}/evidence`);
+    for (const url of state.thumbUrls || []) URL.revokeObjectURL(url);
+    state.thumbUrls = [];
+    $("d-evidence").replaceChildren(...(items.length ? items.map(evidenceItem) : [el("li", { class: "empty" }, GW.t("evidence.none"))]));
+    await Promise.all(items.filter((f) => f.thumbnail_url).map(async (f) => {
+      const url = URL.createObjectURL(await blob(f.thumbnail_url));
+      state.thumbUrls.push(url);
+      const img = document.querySelector(`#d-evidence li[data-sha256="${f.sha256}"] img`);
+      if (img) img.src = url;
+    }));
+    state.evidenceShown = orderId;
+  }
+
+  function evidenceItem(file) {
+    const size = file.size ? ` · ${GW.number(file.size / 1024, file.size < 10_240 ? 1 : 0)} KB` : "";
+    const preview = file.thumbnail_url ? el("img", { alt: file.file_name }) : el("span", { class: "file-kind" }, GW.t("evidence.pdf"));
+    const link = el("a", { href: "#", class: "download", onclick: (event) => {
+      event.preventDefault();
+      blob(file.url).then((data) => saveBlob(file.file_name, data)).catch(report);
+    } }, GW.t("evidence.download"));
+    return el("li", { dataset: { sha256: file.sha256 }, title: file.sha256 }, preview, el("span", { class: "note" }, `${GW.date(file.uploaded_at)}${size}`), link);
+  }
+
+  // The technician's way to this order (claim → delivery only), played on the orders map.
+  function trackPlayer() {
+    if (!state.track) {
+      state.trackLayer = L.layerGroup().addTo(state.map);
+      state.track = GWReplay.player(state.map, state.trackLayer, {
+        markerId: "track-marker", label: (e) => GW.status(e.value), onStop: () => { $("d-track-stop").disabled = true; },
+      });
+    }
+    return state.track;
+  }
+
+  async function showTrack(orderId) {
+    const player = trackPlayer();
+    player.clear();
+    $("d-track-play").disabled = true;
+    const feature = await api(`/orders/${orderId}/track?tolerance_m=3`);
+    const p = feature.properties;
+    if (!p.start || !feature.geometry.coordinates.length) {
+      $("d-track-summary").textContent = GW.t("track.none");
+      state.trackShown = orderId;
+      return;
+    }
+    player.load(feature);
+    $("d-track-summary").textContent = GW.t("track.summary", {
+      from: GW.date(p.start), to: GW.date(p.end), km: GW.number(p.distance_m / 1000, 2), fixes: p.points,
+    });
+    $("d-track-play").disabled = !player.playable();
+    state.trackShown = orderId;
+  }
+
+  $("d-track-play").addEventListener("click", () => {
+    trackPlayer().play(() => Number($("d-track-speed").value));
+    $("d-track-stop").disabled = false;
+  });
+  $("d-track-stop").addEventListener("click", () => trackPlayer().stop(false));
 
   async function act(orderId, verb, json = {}) {
     await api(`/orders/${orderId}/${verb}`, { method: "POST", json });
