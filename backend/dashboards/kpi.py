@@ -2,7 +2,9 @@
 
 Each figure is scoped exactly like the console lists behind it: orders through the one order
 search (backend/orders/search.py), technicians through workforce scoping. "Today" is the
-calendar day in the time zone the console asks for (the dispatcher's), as a UTC interval.
+calendar day in the time zone the console asks for (the dispatcher's), as a UTC interval, except
+for today's points and pay: those are each client's current work day (its time zone, its 23:59
+cut-off), priced by the money core exactly as that day's daily work records will be.
 """
 
 from dataclasses import dataclass
@@ -14,8 +16,9 @@ from sqlalchemy.dialects.postgresql import distinct_on
 
 from backend.accounts.actor import Actor
 from backend.extensions import db
-from backend.models import Order, OrderEvent, Technician, TechnicianEvent
+from backend.models import Order, OrderEvent, Organization, Technician, TechnicianEvent
 from backend.models.base import utcnow
+from backend.money.records import priced_orders_so_far
 from backend.orders.search import OrderFilter, search_orders
 from backend.tracking.presence import online_technician_ids
 from backend.workforce.scoping import managed_technician_ids
@@ -120,28 +123,53 @@ def checkin_on_time_rate(actor: Actor, day: Day) -> float | None:
     return round(_count(base.where(Order.on_site_at <= due)) / total, 4)
 
 
-def points_today(actor: Actor, day: Day) -> float:
-    """Points of the orders verified that day (points are stored in hundredths)."""
-    verified = _first_event_at("verified")
-    orders = search_orders(actor, OrderFilter(statuses=("verified",))).subquery()
-    stmt = (
-        select(func.coalesce(func.sum(orders.c.points_centi), 0))
-        .select_from(orders)
-        .join(verified, verified.c.order_id == orders.c.id)
-        .where(verified.c.at >= day.start, verified.c.at < day.end)
+def todays_work(actor: Actor, now: datetime | None = None) -> list[dict]:
+    """The orders in the actor's regions verified in their client's current work day, each with
+    its points and pay (integer fen) as the day's record will have them; newest last."""
+    now = now or utcnow()
+    # A verified order of anyone's today was updated within the last two days: a cheap bound.
+    visible = search_orders(actor, OrderFilter(statuses=("verified",))).where(
+        Order.updated_at >= now - timedelta(days=2)
     )
-    return db.session.scalar(stmt) / 100
+    ids = set(db.session.scalars(visible.with_only_columns(Order.id)))
+    if not ids:
+        return []
+    orgs = db.session.scalars(
+        select(Organization).where(Organization.id.in_(select(Order.org_id).where(Order.id.in_(ids))))
+    )
+    rows = [
+        _work_row(org, technician_id, line)
+        for org in orgs
+        for technician_id, line in priced_orders_so_far(org, now)
+        if line["order_id"] in ids
+    ]
+    return sorted(rows, key=lambda r: (r["verified_at"], r["order_id"]))
+
+
+def _work_row(org: Organization, technician_id: int, line: dict) -> dict:
+    return {
+        "order_id": line["order_id"],
+        "org_id": org.id,
+        "timezone": org.timezone,
+        "technician_id": technician_id,
+        "work_type": line["work_type"],
+        "verified_at": line["verified_at"],
+        "points": line["points"],
+        "pay_fen": line["pay_fen"],
+    }
 
 
 def dispatcher_kpis(actor: Actor, tz: str, now: datetime | None = None) -> dict:
     """Every figure of the dispatcher's dashboard, for the local day `tz` says it is."""
     day = Day.today(tz, now)
+    work = todays_work(actor, now)
     return {
         **order_figures(actor),
         **technician_figures(actor),
         "avg_response_s": response_seconds(actor, day),
         "checkin_on_time_rate": checkin_on_time_rate(actor, day),
-        "points_today": points_today(actor, day),
+        "points_today": float(sum(w["points"] for w in work)),
+        "pay_today_fen": sum(w["pay_fen"] for w in work),
         "day_start": day.start,
         "day_end": day.end,
     }

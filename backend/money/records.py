@@ -163,6 +163,14 @@ def verified_orders(org_id: int, start: datetime, end: datetime) -> list[tuple[i
     ]
 
 
+def priced_orders_so_far(org: Organization, now: datetime) -> list[tuple[int, dict]]:
+    """(technician, priced line) of the client's orders verified so far in its current work day,
+    priced as that day's records will price them (the console's "today's pay" reads this)."""
+    orders = verified_orders(org.id, *day_window(org.timezone, work_date_of(org.timezone, now)))
+    cards = card_terms({w.card.id for _, w in orders})
+    return [(tech, daily.order_line(w, cards.get(w.card.id, MoneyTerms()), ())) for tech, w in orders]
+
+
 def day_items(org_id: int, work_date: date) -> list[tuple[int, daily.ItemWork]]:
     rows = db.session.execute(
         select(WorkItem, RateCard.org_id, RateCard.version)

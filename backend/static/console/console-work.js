@@ -65,6 +65,24 @@
     $("od-excluded").replaceChildren(...found.excluded.map((x) => el("li", { dataset: { technicianId: x.technician_id } },
       `${names.get(x.technician_id) || ""} #${x.technician_id}: ${x.reasons.join(", ")}`)));
     $("od-result").textContent = "";
+    showEvidence(orderId).catch(() => $("od-evidence").replaceChildren());
+  }
+
+  async function showEvidence(orderId) {
+    // The delivery's files, each a download (fetched with the token: a plain link cannot send it).
+    const { items } = await C.api(`/api/v1/orders/${orderId}/evidence`);
+    $("od-evidence").replaceChildren(...(items.length ? items.map((f) => el("li", { dataset: { sha256: f.sha256 } },
+      el("a", { href: "#", class: "download", onclick: (event) => { event.preventDefault(); download(f).catch((e) => say("od-result", e.message, false)); } }, f.file_name),
+      ` · ${f.content_type}`)) : [el("li", {}, GW.t("evidence.none"))]));
+  }
+
+  async function download(file) {
+    const response = await fetch(file.url, { headers: { authorization: `Bearer ${C.token}` } });
+    if (!response.ok) throw new Error(`${response.status} ${file.url}`);
+    const link = el("a", { href: URL.createObjectURL(await response.blob()), download: file.file_name });
+    document.body.append(link);
+    link.click();
+    link.remove();
   }
   C.openOrder = (id) => openOrder(id).catch((e) => say("od-result", e.message, false));
 
