@@ -3,14 +3,14 @@ planning service decides, these load, authorize, call, commit and serialize."""
 
 from backend.accounts.auth import current_actor, requires
 from backend.blueprints import console
-from backend.errors import NotFound
+from backend.errors import NotFound, ValidationFailed, field_error
 from backend.extensions import db
 from backend.models import RoutePlan
 from backend.orders.schemas import With
 from backend.pagination import paginate
-from backend.planning import jobs
+from backend.planning import compare, jobs
 from backend.planning import service as planning
-from backend.planning.schemas import PlanIn, PlanOut, PlanPage, PlanQuery
+from backend.planning.schemas import CompareQuery, PlanComparisonOut, PlanIn, PlanOut, PlanPage, PlanQuery
 
 SECURITY = [{"BearerAuth": []}]
 
@@ -72,6 +72,24 @@ def publish_plan(plan_id):
     published, skipped = planning.publish_plan(plan, current_actor())
     db.session.commit()
     return With(plan, published=published, skipped=skipped)
+
+
+@console.get("/plans/<int:plan_id>/compare")
+@requires("orders:dispatch")
+@console.input(CompareQuery, location="query", arg_name="query")
+@console.output(PlanComparisonOut)
+@console.doc(summary="Compare a plan with the current one", tags=["planning"], security=SECURITY)
+def compare_plan(plan_id, query):
+    """What publishing this plan would change against the plan it replaces (or `against`): orders
+    moved to another technician, newly assigned or dropped, each with why, and every technician's
+    travel, lateness and utilisation before and after."""
+    plan = _plan_or_404(plan_id)
+    current = _plan_or_404(query["against"]) if query["against"] else compare.current_plan_for(plan)
+    if current is not None and current.region_id != plan.region_id:
+        raise ValidationFailed(
+            "compare plans of one region", errors=[field_error("against", "a plan of another region", "query")]
+        )
+    return compare.compare_plans(plan, current)
 
 
 def _plan_or_404(plan_id, *, lock=False):

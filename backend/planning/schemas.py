@@ -4,7 +4,8 @@ from apiflask import Schema, validators
 
 import dispatch
 from backend import fields
-from backend.orders.schemas import GeoJSON
+from backend.orders.schemas import Computed, GeoJSON
+from backend.planning.compare import plan_figures
 from backend.shared_schemas import PageQuery
 
 FIELD_POLICIES = tuple(name for name in dispatch.POLICIES if name != "distance")
@@ -66,7 +67,19 @@ class PlanSummaryOut(Schema):
     finished_at = fields.DateTime(allow_none=True)
 
 
+class ComputedList(Computed, fields.List):
+    pass
+
+
 class PlanOut(PlanSummaryOut):
+    technicians = ComputedList(
+        plan_figures,
+        fields.Dict(),
+        metadata={
+            "description": "per technician with a route: stops, order_ids, travel_m, travel_s, work_s, wait_s, "
+            "lateness_s, late_stops, utilisation (busy / shift), start_at, end_at"
+        },
+    )
     routes = fields.List(fields.Nested(RouteOut), metadata={"description": "per technician: stops with ETAs"})
     unassigned = fields.List(fields.Nested(UnassignedOut), metadata={"description": "orders left out, with why"})
     published = fields.List(fields.Dict(), metadata={"description": "publish only: the stops assigned"})
@@ -76,3 +89,36 @@ class PlanOut(PlanSummaryOut):
 class PlanPage(Schema):
     items = fields.List(fields.Nested(PlanSummaryOut))
     next_cursor = fields.String(allow_none=True)
+
+
+class CompareQuery(Schema):
+    against = fields.Integer(
+        load_default=None,
+        validate=validators.Range(min=1),
+        metadata={"description": "another plan of the region; default: the one this plan would replace"},
+    )
+
+
+class PlanComparisonOut(Schema):
+    plan_id = fields.Integer()
+    current_plan_id = fields.Integer(allow_none=True, metadata={"description": "null: nothing published yet"})
+    moved = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "{order_id, from_technician_id, to_technician_id, eta_before, eta_after, "
+            "lateness_before_s, lateness_after_s, why, detail}"
+        },
+    )
+    newly_assigned = fields.List(
+        fields.Dict(), metadata={"description": "{order_id, technician_id, eta, why: new_order|was_unassigned, detail}"}
+    )
+    dropped = fields.List(
+        fields.Dict(),
+        metadata={
+            "description": "{order_id, from_technician_id, why (the solver's stored reason or not_open), detail}"
+        },
+    )
+    technicians = fields.List(
+        fields.Dict(), metadata={"description": "{technician_id, before, after, delta}: figures as in PlanOut"}
+    )
+    totals = fields.Dict(metadata={"description": "stops, travel_m, lateness_s, unassigned: {before, after, delta}"})

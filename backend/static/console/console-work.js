@@ -122,6 +122,7 @@
   const KPI_LISTS = {
     orders_open: () => ordersList(""), orders_late: () => ordersList("&sla_breached=true"), orders_at_risk: () => ordersList("&sla_at_risk=true"),
     technicians_online: () => techList("?online=true"), technicians_on_shift: () => techList("?state=approved"), technicians_idle: () => techList("?online=true"),
+    points_today: () => todayWork(), pay_today: () => todayWork(),
   };
 
   async function loadKpis() {
@@ -133,6 +134,7 @@
       technicians_idle: GW.number(k.technicians_idle), utilisation: GW.percent(k.utilisation),
       avg_response_s: k.avg_response_s === null ? "–" : GW.t("kpi.seconds", { n: GW.number(k.avg_response_s) }),
       checkin_on_time_rate: GW.percent(k.checkin_on_time_rate), points_today: GW.number(k.points_today, 2),
+      pay_today: GW.money(k.pay_today_fen),
     };
     $("kpis").replaceChildren(...Object.entries(shown).map(([key, value]) => {
       const tile = el(KPI_LISTS[key] ? "a" : "div", { class: `kpi k-${key}`, href: KPI_LISTS[key] ? `#kpis` : null, dataset: { kpi: key } },
@@ -140,6 +142,52 @@
       if (KPI_LISTS[key]) tile.addEventListener("click", (event) => { event.preventDefault(); $("kpi-list-title").textContent = GW.t(`kpi.${key}`); KPI_LISTS[key](); });
       return tile;
     }));
+    await drawCharts();
+  }
+
+  async function todayWork() {
+    // The orders behind today's points and pay (each client's work day), priced as the daily records will be.
+    const work = await C.api(`${CONSOLE}/kpis/today-work`);
+    C.todayWork = work;
+    showList(work.items.map((w) => [`#${w.order_id} · ${w.work_type} · #${w.technician_id} · ${GW.number(w.points, 2)} · ${GW.money(w.pay_fen)}`, () => C.openOrder(w.order_id)]),
+      [["order_id", (w) => w.order_id], ["org_id", (w) => w.org_id], ["technician_id", (w) => w.technician_id], ["work_type", (w) => w.work_type],
+        ["verified_at", (w) => w.verified_at], ["points", (w) => w.points], ["pay_fen", (w) => w.pay_fen]], work.items);
+    $("kpi-list").prepend(el("li", { class: "total" }, `${GW.t("kpi.total")} ${GW.number(work.points, 2)} · ${GW.money(work.pay_fen)}`));
+  }
+
+  function chart(id) {
+    const node = $(id);
+    const existing = echarts.getInstanceByDom(node);
+    if (existing) existing.dispose();
+    const instance = echarts.init(node, null, { renderer: "svg" });
+    instance.setOption({ animation: false }); // drawn at once (and whole in screenshots)
+    return instance;
+  }
+
+  async function drawCharts() {
+    // Orders per day by status and on-time rate per region, over my regions (GET /kpis' sibling /stats).
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Shanghai";
+    const stats = await C.api(`${CONSOLE}/stats?days=14&tz=${encodeURIComponent(tz)}`);
+    C.stats = stats;
+    const days = [...new Set(stats.orders_per_day.map((r) => r.day))].sort();
+    const statuses = [...new Set(stats.orders_per_day.map((r) => r.status))];
+    const count = (day, status) => (stats.orders_per_day.find((r) => r.day === day && r.status === status) || { orders: 0 }).orders;
+    chart("chart-console-per-day").setOption({
+      tooltip: { trigger: "axis" }, legend: { data: statuses.map(GW.status), type: "scroll" }, grid: { left: 36, right: 10, top: 40, bottom: 24 },
+      xAxis: { type: "category", data: days.map((d) => d.slice(5)) }, yAxis: { type: "value", minInterval: 1 },
+      series: statuses.map((s) => ({ name: GW.status(s), type: "bar", stack: "all", data: days.map((d) => count(d, s)) })),
+    });
+    const regionName = (r) => r.region || (r.region_id ? `#${r.region_id}` : GW.t("none"));
+    chart("chart-console-sla").setOption({
+      tooltip: { trigger: "axis" }, legend: { data: [GW.t("charts.on_time"), GW.t("charts.breaches")] }, grid: { left: 36, right: 36, top: 40, bottom: 24 },
+      xAxis: { type: "category", data: stats.sla_per_region.map(regionName) },
+      yAxis: [{ type: "value", max: 100, axisLabel: { formatter: "{value}%" } }, { type: "value", minInterval: 1 }],
+      series: [
+        { name: GW.t("charts.on_time"), type: "bar", data: stats.sla_per_region.map((r) => Math.round(r.on_time_rate * 1000) / 10) },
+        { name: GW.t("charts.breaches"), type: "line", yAxisIndex: 1, data: stats.sla_per_region.map((r) => r.breached) },
+      ],
+    });
+    C.charted = true;
   }
 
   async function ordersList(query) {
