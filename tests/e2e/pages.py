@@ -26,11 +26,15 @@ def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
 
 
-def screenshots(page, name):
-    """Save the page as it is now at both widths, then restore the desktop width."""
+def screenshots(page, name, focus=None):
+    """Save the page as it is now at both widths, then restore the desktop width. `focus`: a
+    selector scrolled into view first (a part inside a scrolling panel, which a full-page shot
+    would not show)."""
     SHOTS.mkdir(exist_ok=True)
     for label, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
         page.evaluate(NEXT_FRAMES)  # the layout after the resize is drawn
+        if focus:
+            page.locator(focus).scroll_into_view_if_needed()
         page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 800})

@@ -1,8 +1,9 @@
 """The console as a place to work, in a real browser (Playwright driving Debian's Chromium,
 headless): a platform admin opens an urgent, late order from the map list, sees its candidates
 and the reason each other technician is left out, assigns it from there; plans a region, watches
-it finish and publishes the plan; approves a pending skill; opens the KPI dashboard and a list
-behind a figure; switches the page to English (Chinese by default)."""
+it finish and publishes the plan; re-plans after a new order and sees the comparison with the plan
+in force before publishing; approves a pending skill; opens the KPI dashboard (today's pay, the
+list behind a figure, the charts); switches the page to English (Chinese by default)."""
 
 import pytest
 from sqlalchemy import select, update
@@ -98,6 +99,32 @@ def test_a_dispatcher_assigns_plans_and_approves_from_the_console(app, client, l
     assert planned in [s["order_id"] for s in plan["published"]], plan
     assert after["status"] == "assigned", "the plan's stop became an assignment"
 
+    # Re-plan after a new order came in: before publishing, the plan is compared with the one in force.
+    first_plan = plan["id"]
+    newcomer_order = create(client, world["x1_admin"], client_ref="PLAN-2", publish=True)["id"]
+    page.wait_for_function("!document.querySelector('#plan-replan').disabled")
+    page.check("#plan-replan")
+    page.click("#plan-start")
+    page.wait_for_function(f"window.gridworkConsole.plan && window.gridworkConsole.plan.id > {first_plan}")
+    run_jobs(app)
+    page.wait_for_function(
+        "window.gridworkConsole.compared === window.gridworkConsole.plan.id && window.gridworkConsole.plan.id > 0",
+        timeout=20_000,
+    )
+    assert page.get_attribute("#plan-compare", "data-current-plan-id") == str(first_plan)
+    assert page.inner_text("#plan-compare-with") == f"#{first_plan}"
+    assert page.locator('#plan-compare-totals tr[data-total="travel_m"] td').count() == 4
+    placed = page.locator(f'#plan-compare-newly li[data-order-id="{newcomer_order}"]').count()
+    left_out = page.locator(f'#plan-unassigned li[data-order-id="{newcomer_order}"]').count()
+    assert placed + left_out == 1, "the new order is either newly assigned or left out with its reason"
+    assert page.locator("#plan-techs tbody tr").count() >= 1, "travel, lateness and utilisation per technician"
+    assert page.locator(f'#plan-compare-moved li[data-order-id="{planned}"]').count() == 0, "assigned work stays"
+    screenshots(page, "console-plan-compare", focus="#plan-compare-techs")
+    page.click("#plan-publish")
+    page.wait_for_function(
+        f"window.gridworkConsole.planPublished && window.gridworkConsole.planPublished.id > {first_plan}"
+    )
+
     page.click('#tabs a[href="#approvals"]')
     verify = f'#ap-skills li[data-skill-id="{skill_id}"] button.verify'
     page.wait_for_selector(verify)
@@ -113,7 +140,13 @@ def test_a_dispatcher_assigns_plans_and_approves_from_the_console(app, client, l
     page.click('.kpi[data-kpi="orders_late"]')
     page.wait_for_selector("#kpi-list li")
     assert f"#{urgent}" in page.inner_text("#kpi-list")
-    screenshots(page, "console-kpis")
+    assert "¥" in page.inner_text('.kpi[data-kpi="pay_today"] strong'), "today's pay in yuan"
+    page.click('.kpi[data-kpi="pay_today"]')
+    page.wait_for_selector("#kpi-list li.total")
+    page.wait_for_function("window.gridworkConsole.charted === true")
+    assert page.locator("#chart-console-per-day svg").count() == 1
+    assert page.locator("#chart-console-sla svg").count() == 1
+    screenshots(page, "console-kpis", focus="#chart-console-sla")
 
     page.click('#tabs a[href="#dead"]')
     page.wait_for_selector("#dead-list li")

@@ -217,13 +217,29 @@
       $("plan-policy").replaceChildren(...POLICIES.map((p) => new Option(p, p)));
     }
     const plans = await C.pages(`${CONSOLE}/plans`, "items", 100, 500);
-    const current = plans.filter((p) => p.status === "published").pop();
-    $("plan-current").textContent = current ? `${GW.t("plan.current")}: #${current.id} ${current.policy} · ${JSON.stringify(current.stats)}` : "";
+    C.plans = plans;
+    showCurrent();
   }
+
+  function currentPlan(regionId) {
+    return (C.plans || []).filter((p) => p.status === "published" && p.region_id === regionId).pop();
+  }
+
+  function showCurrent() {
+    const current = currentPlan(Number($("plan-region").value));
+    $("plan-current").textContent = current
+      ? `${GW.t("plan.current")}: #${current.id} ${current.policy} · ${GW.t("plan.served", { served: current.stats.served ?? "–", orders: current.stats.orders ?? "–" })}`
+      : GW.t("plan.no_current");
+    $("plan-replan").disabled = !current;
+    if (!current) $("plan-replan").checked = false;
+  }
+  $("plan-region").addEventListener("change", showCurrent);
 
   $("plan-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     const body = { region_id: Number($("plan-region").value), policy: $("plan-policy").value, time_limit_s: Number($("plan-time").value) };
+    const current = currentPlan(body.region_id);
+    if ($("plan-replan").checked && current) body.previous_plan_id = current.id; // warm start, pinned work kept
     try {
       const plan = await C.api(`${CONSOLE}/plans`, { method: "POST", body: JSON.stringify(body) });
       C.plan = plan;
@@ -272,8 +288,50 @@
     $("plan-routes").replaceChildren(...(plan.routes || []).map((r) => el("li", { dataset: { technicianId: r.technician_id } },
       `#${r.technician_id} · ${GW.number(r.travel_m / 1000, 1)} km: `,
       ...r.stops.map((s) => el("span", { class: `stop${s.lateness_s > 0 ? " late" : ""}` }, ` #${s.order_id} ${GW.t("plan.eta")} ${GW.date(s.eta)}`)))));
-    $("plan-unassigned").replaceChildren(...(plan.unassigned || []).map((u) => el("li", {}, `#${u.order_id}: ${u.reason}${u.detail ? ` (${u.detail})` : ""}`)));
+    $("plan-unassigned").replaceChildren(...(plan.unassigned || []).map((u) => el("li", { dataset: { orderId: u.order_id } }, `#${u.order_id}: ${why(u.reason)}${u.detail ? ` (${u.detail})` : ""}`)));
+    $("plan-techs").tBodies[0].replaceChildren(...(plan.technicians || []).map((t) => el("tr", { dataset: { technicianId: t.technician_id } },
+      el("td", {}, techName(t.technician_id)), el("td", {}, String(t.stops)),
+      el("td", {}, `${GW.number(t.travel_m / 1000, 1)} km · ${minutes(t.travel_s)}`),
+      el("td", { class: t.lateness_s > 0 ? "worse" : "" }, t.lateness_s > 0 ? `${minutes(t.lateness_s)} (${t.late_stops})` : "0"),
+      el("td", {}, GW.percent(t.utilisation)))));
     C.planShown = plan.id;
+    $("plan-compare").hidden = true;
+    if (plan.status === "solved") await showCompare(plan.id);
+  }
+
+  const techName = (id) => { const t = C.techs && C.techs.get(id); return `${t && t.data.name ? t.data.name : ""} #${id}`; };
+  const minutes = (s) => GW.t("plan.minutes", { n: GW.number(s / 60, 0) });
+  const why = (code) => (GW.t(`why.${code}`) === `why.${code}` ? code : GW.t(`why.${code}`));
+
+  async function showCompare(planId) {
+    // What publishing would change against the plan in force: moves, new and dropped orders, with why.
+    const diff = await C.api(`${CONSOLE}/plans/${planId}/compare`);
+    C.comparison = diff;
+    $("plan-compare").hidden = false;
+    $("plan-compare").dataset.currentPlanId = diff.current_plan_id ?? "";
+    $("plan-compare-with").textContent = diff.current_plan_id ? `#${diff.current_plan_id}` : GW.t("plan.no_current");
+    const rows = [["plan.stops", "stops", (v) => GW.number(v)], ["plan.travel", "travel_m", (v) => `${GW.number(v / 1000, 1)} km`],
+      ["plan.lateness", "lateness_s", minutes], ["plan.unassigned", "unassigned", (v) => GW.number(v)]];
+    $("plan-compare-totals").tBodies[0].replaceChildren(...rows.map(([label, key, show]) => {
+      const t = diff.totals[key];
+      return el("tr", { dataset: { total: key } }, el("td", {}, GW.t(label)), el("td", {}, show(t.before)), el("td", {}, show(t.after)),
+        el("td", { class: t.delta > 0 ? "worse" : t.delta < 0 ? "better" : "" }, `${t.delta > 0 ? "+" : t.delta < 0 ? "−" : ""}${show(Math.abs(t.delta))}`));
+    }));
+    const none = () => [el("li", { class: "none" }, GW.t("none"))];
+    const list = (items, text) => (items.length ? items.map((x) => el("li", { dataset: { orderId: x.order_id } }, text(x))) : none());
+    $("plan-compare-moved").replaceChildren(...list(diff.moved, (m) =>
+      `#${m.order_id}: ${techName(m.from_technician_id)} → ${techName(m.to_technician_id)} · ${why(m.why)} (${m.detail})`));
+    $("plan-compare-newly").replaceChildren(...list(diff.newly_assigned, (n) =>
+      `#${n.order_id} → ${techName(n.technician_id)} · ${GW.t("plan.eta")} ${GW.date(n.eta)} · ${why(n.why)}`));
+    $("plan-compare-dropped").replaceChildren(...list(diff.dropped, (d) =>
+      `#${d.order_id} (${techName(d.from_technician_id)}): ${why(d.why)} · ${d.detail}`));
+    $("plan-compare-techs").tBodies[0].replaceChildren(...diff.technicians.map((t) => el("tr", { dataset: { technicianId: t.technician_id } },
+      el("td", {}, techName(t.technician_id)),
+      el("td", {}, `${t.before ? t.before.stops : 0} → ${t.after ? t.after.stops : 0}`),
+      el("td", { class: t.delta.travel_m > 0 ? "worse" : t.delta.travel_m < 0 ? "better" : "" }, `${t.delta.travel_m >= 0 ? "+" : "−"}${GW.number(Math.abs(t.delta.travel_m) / 1000, 1)} km`),
+      el("td", { class: t.delta.lateness_s > 0 ? "worse" : t.delta.lateness_s < 0 ? "better" : "" }, `${t.delta.lateness_s >= 0 ? "+" : "−"}${minutes(Math.abs(t.delta.lateness_s))}`),
+      el("td", {}, `${GW.percent(t.before ? t.before.utilisation : 0)} → ${GW.percent(t.after ? t.after.utilisation : 0)}`))));
+    C.compared = planId;
   }
 
   $("plan-cancel").addEventListener("click", async () => { if (C.plan) planStatus(await C.api(`${CONSOLE}/plans/${C.plan.id}/cancel`, { method: "POST" })); });
@@ -282,7 +340,8 @@
     planStatus(plan);
     $("plan-publish").disabled = true;
     C.planPublished = plan;
-    $("plan-current").textContent = `${GW.t("plan.current")}: #${plan.id} · ${(plan.published || []).length} / ${(plan.skipped || []).length}`;
+    C.plans = await C.pages(`${CONSOLE}/plans`, "items", 100, 500);
+    showCurrent();
     await C.drawOrders();
   });
 
