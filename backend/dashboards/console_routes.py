@@ -58,7 +58,7 @@ class TodayWorkOut(Schema):
             "description": "{order_id, org_id, timezone, technician_id, work_type, verified_at, points, pay_fen}"
         },
     )
-    points = fields.Decimal(as_string=True, metadata={"description": "sum, 2 places"})
+    points = fields.String(metadata={"description": "sum, a decimal string with 2 places"})
     pay_fen = fields.Integer(metadata={"description": "sum, integer fen"})
 
 
@@ -72,7 +72,7 @@ def today_work():
     items = todays_work(current_actor())
     return {
         "items": [i | {"points": str(i["points"])} for i in items],
-        "points": sum((i["points"] for i in items), Decimal("0.00")),
+        "points": str(sum((i["points"] for i in items), Decimal("0.00"))),
         "pay_fen": sum(i["pay_fen"] for i in items),
     }
 
