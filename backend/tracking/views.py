@@ -97,6 +97,13 @@ def track_feature(technician_id: int, start: datetime, end: datetime, tolerance_
     return replay_feature(points, tolerance_m) if points else empty_feature()
 
 
+def track_feature_within(technician_id: int, spans: list[tuple[datetime, datetime]], tolerance_m: float) -> dict:
+    """track_feature over several [start, end] spans (in time order) as one line: nothing outside
+    them is read."""
+    points = [p for start, end in spans for p in track_points(technician_id, start, end)]
+    return replay_feature(points, tolerance_m) if points else empty_feature()
+
+
 def replay(technician_id: int, start: datetime, end: datetime, tolerance_m: float) -> dict:
     """A GeoJSON Feature (LineString, simplified, with per-vertex times), events and flag counts."""
     feature = track_feature(technician_id, start, end, tolerance_m)

@@ -8,7 +8,7 @@ import time
 from datetime import timedelta
 
 from PIL import Image
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from backend.extensions import db
 from backend.models import OrderEvent
@@ -156,3 +156,37 @@ def test_an_order_nobody_accepted_has_an_empty_track(client, world):
     feature = client.get(f"{API}/orders/{order_id}/track", headers=world["x1_admin"]).get_json()
     assert feature["geometry"]["coordinates"] == [] and feature["properties"]["start"] is None
     assert feature["properties"]["events"] == []
+
+
+def _spread_status_events(app, order_id, minutes_ago):
+    """The order's status changes, in order, moved to these many minutes before now."""
+    with app.app_context():
+        changes = db.session.scalars(
+            select(OrderEvent)
+            .where(OrderEvent.order_id == order_id, OrderEvent.from_status.is_distinct_from(OrderEvent.to_status))
+            .order_by(OrderEvent.id)
+        ).all()
+        now = utcnow()
+        for event, minutes in zip(changes, minutes_ago, strict=True):
+            event.created_at = now - timedelta(minutes=minutes)
+        db.session.commit()
+
+
+def test_the_time_between_a_delivery_and_its_rejection_stays_hidden(app, client, world):
+    order_id = walked_to_site(client, world)
+    act(client, world["tech_a_h"], f"{MOBILE}/orders/{order_id}/deliver", notes="first try")
+    act(client, world["x1_admin"], f"{API}/orders/{order_id}/reject", reason="the splice loss is too high")
+    act(client, world["tech_a_h"], f"{MOBILE}/orders/{order_id}/en-route")
+    act(client, world["tech_a_h"], f"{MOBILE}/orders/{order_id}/check-in", location=INSIDE, accuracy_m=10)
+    act(client, world["tech_a_h"], f"{MOBILE}/orders/{order_id}/deliver", notes="re-spliced")
+    # created, published, accepted, en route, on site, delivered | rejected | en route, on site, delivered
+    _spread_status_events(app, order_id, [120, 118, 100, 95, 80, 70, 50, 30, 20, 10])
+    t, tech = time.time(), world["tech_a"]
+    fixes = {110: "before-claim", 90: "first-visit", 60: "after-first-delivery", 40: "before-return", 25: "return"}
+    fixes[5] = "after-the-last-delivery"
+    _store_fixes(app, [_fix(tech, t - m * 60, 104.0 + m / 1000, 30.6 + m / 1000, name) for m, name in fixes.items()])
+    feature = client.get(f"{API}/orders/{order_id}/track?tolerance_m=0", headers=world["x1_admin"]).get_json()
+    assert feature["geometry"]["coordinates"] == [[104.09, 30.69], [104.025, 30.625]], "the two visits only"
+    assert len(feature["properties"]["spans"]) == 2
+    values = [e["value"] for e in feature["properties"]["events"]]
+    assert values == ["accepted", "en_route", "on_site", "delivered", "en_route", "on_site", "delivered"]
