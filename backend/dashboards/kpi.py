@@ -135,7 +135,7 @@ def todays_work(actor: Actor, now: datetime | None = None) -> list[dict]:
     if not ids:
         return []
     orgs = db.session.scalars(
-        select(Organization).where(Organization.id.in_(select(Order.org_id).where(Order.id.in_(ids))))
+        select(Organization).where(Organization.id.in_(visible.with_only_columns(Order.org_id).distinct()))
     )
     rows = [
         _work_row(org, technician_id, line)
