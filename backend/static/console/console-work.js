@@ -164,6 +164,11 @@
     return instance;
   }
 
+  function noData(rows) {
+    // An empty chart says so instead of showing bare axes.
+    return rows.length ? {} : { title: { text: GW.t("charts.no_data"), left: "center", top: "middle", textStyle: { color: "#8c959f", fontSize: 13 } } };
+  }
+
   async function drawCharts() {
     // Orders per day by status and on-time rate per region, over my regions (GET /kpis' sibling /stats).
     const tz = Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Shanghai";
@@ -173,15 +178,14 @@
     const statuses = [...new Set(stats.orders_per_day.map((r) => r.status))];
     const count = (day, status) => (stats.orders_per_day.find((r) => r.day === day && r.status === status) || { orders: 0 }).orders;
     chart("chart-console-per-day").setOption({
-      ...(days.length ? {} : { title: { text: GW.t("charts.no_data"), left: "center", top: "middle", textStyle: { color: "#8c959f", fontSize: 13 } } }),
+      ...noData(days),
       tooltip: { trigger: "axis" }, legend: { data: statuses.map(GW.status), type: "scroll", top: 0 }, grid: { left: 36, right: 10, top: 40, bottom: 30 },
       xAxis: { type: "category", data: days.map((d) => d.slice(5)) }, yAxis: { type: "value", minInterval: 1 },
       series: statuses.map((s) => ({ name: GW.status(s), type: "bar", stack: "all", data: days.map((d) => count(d, s)) })),
     });
     const regionName = (r) => r.region || (r.region_id ? `#${r.region_id}` : GW.t("none"));
-    const empty = (rows) => (rows.length ? {} : { title: { text: GW.t("charts.no_data"), left: "center", top: "middle", textStyle: { color: "#8c959f", fontSize: 13 } } });
     chart("chart-console-sla").setOption({
-      ...empty(stats.sla_per_region),
+      ...noData(stats.sla_per_region),
       tooltip: { trigger: "axis" }, legend: { data: [GW.t("charts.on_time"), GW.t("charts.breaches")], top: 0 }, grid: { left: 36, right: 36, top: 40, bottom: 30 },
       xAxis: { type: "category", data: stats.sla_per_region.map(regionName) },
       yAxis: [{ type: "value", max: 100, axisLabel: { formatter: "{value}%" } }, { type: "value", minInterval: 1 }],
