@@ -2,8 +2,9 @@
 headless): a platform admin opens an urgent, late order from the map list, sees its candidates
 and the reason each other technician is left out, assigns it from there; plans a region, watches
 it finish and publishes the plan; re-plans after a new order and sees the comparison with the plan
-in force before publishing; approves a pending skill; opens the KPI dashboard (today's pay, the
-list behind a figure, the charts); switches the page to English (Chinese by default)."""
+in force before publishing; approves a pending skill; downloads a delivered order's evidence;
+opens the KPI dashboard (today's pay, the list behind a figure, the charts); switches the page to
+English (Chinese by default)."""
 
 import pytest
 from sqlalchemy import select, update
@@ -15,6 +16,7 @@ from tests.e2e.pages import launch, needs_chromium, screenshots
 from tests.factories import PASSWORD
 from tests.integration.orders.conftest import _fast_passwords, world  # noqa: F401  (fixtures)
 from tests.integration.orders.helpers import API, create, online
+from tests.integration.orders.test_evidence_and_track import delivered_with_files
 from tests.integration.planning.test_planning import put_technician_at, run_jobs
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -46,6 +48,7 @@ def _pending_skill(app, technician_id):
 
 def test_a_dispatcher_assigns_plans_and_approves_from_the_console(app, client, live_server, factory, world, browser):  # noqa: F811
     factory.user("platform_admin", email="admin@console.test")
+    delivered, (photo_sha, _), photos, _ = delivered_with_files(client, world)
     online(app, world["tech_a"], world["tech_a_low"], world["tech_b"], world["tech_city"])
     put_technician_at(app, world["tech_a"], (104.051, 30.651))
     urgent = create(client, world["x1_admin"], priority="urgent", client_ref="URGENT-1", publish=True)["id"]
@@ -133,6 +136,14 @@ def test_a_dispatcher_assigns_plans_and_approves_from_the_console(app, client, l
     page.wait_for_selector(verify, state="detached")
     with app.app_context():
         assert db.session.get(TechnicianSkill, skill_id).state == "verified"
+
+    page.evaluate(f"window.gridworkConsole.openOrder({delivered})")  # as from a list
+    link = f'#od-evidence li[data-sha256="{photo_sha}"] a.download'
+    page.wait_for_selector(link)
+    with page.expect_download() as download:
+        page.click(link)
+    assert download.value.suggested_filename == f"order-{delivered}-{photo_sha[:12]}.png"
+    assert download.value.path().read_bytes() == photos["image"], "the dispatcher downloads the evidence"
 
     page.click('#tabs a[href="#kpis"]')
     page.wait_for_selector('.kpi[data-kpi="orders_late"]')
