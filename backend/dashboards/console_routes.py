@@ -77,7 +77,7 @@ def today_work():
     }
 
 
-class StatsQuery(KpiQuery):
+class ConsoleStatsQuery(KpiQuery):
     days = fields.Integer(load_default=14, validate=validators.Range(1, 92), metadata={"description": "local days"})
 
 
@@ -92,7 +92,7 @@ class ConsoleStatsOut(Schema):
 
 @console.get("/stats")
 @requires("orders:dispatch")
-@console.input(StatsQuery, location="query", arg_name="query")
+@console.input(ConsoleStatsQuery, location="query", arg_name="query")
 @console.output(ConsoleStatsOut)
 @console.doc(summary="Chart figures of my regions", tags=["dashboards"], security=SECURITY)
 def stats(query):
