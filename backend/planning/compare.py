@@ -110,7 +110,9 @@ def _why_moved(from_tech, old_stop, new_stop, trigger, figures_after, before) ->
 
 def _newly(order_id, now, was_left_out) -> dict:
     technician_id, stop = now
-    if was_left_out is not None:
+    if stop.pinned:  # assigned since the current plan (by hand, or a claim): the plan keeps it
+        why, detail = "already_held", f"technician #{technician_id} already holds it"
+    elif was_left_out is not None:
         why, detail = "was_unassigned", f"left out before: {was_left_out.reason} ({was_left_out.detail})"
     else:
         why, detail = "new_order", "not in the current plan"

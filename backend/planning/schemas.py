@@ -110,7 +110,8 @@ class PlanComparisonOut(Schema):
         },
     )
     newly_assigned = fields.List(
-        fields.Dict(), metadata={"description": "{order_id, technician_id, eta, why: new_order|was_unassigned, detail}"}
+        fields.Dict(),
+        metadata={"description": "{order_id, technician_id, eta, why: new_order|was_unassigned|already_held, detail}"},
     )
     dropped = fields.List(
         fields.Dict(),

@@ -34,7 +34,7 @@ def crew(app, factory):
     }
 
 
-def stop(order_id, seq, minutes, lateness_s=0, work_min=30):
+def stop(order_id, seq, minutes, lateness_s=0, work_min=30, pinned=False):
     eta = T0 + timedelta(minutes=minutes)
     return PlanStop(
         order_id=order_id,
@@ -45,6 +45,7 @@ def stop(order_id, seq, minutes, lateness_s=0, work_min=30):
         wait_s=0,
         slack_s=600,
         lateness_s=lateness_s,
+        pinned=pinned,
     )
 
 
@@ -142,11 +143,12 @@ def test_compare_with_current_says_what_moved_and_why(app, client, crew):
 
 def test_compare_without_a_current_plan_and_its_scope(app, client, factory, crew):
     t1 = crew["techs"][0]
-    o1 = crew["orders"][0]
-    first = save_plan(app, crew["region"], "solved", [route(t1, 3_000, 600, [stop(o1, 1, 10)])])
+    o1, o2 = crew["orders"][:2]
+    stops = [stop(o2, 1, 5, pinned=True), stop(o1, 2, 40)]  # o2: the technician already holds it
+    first = save_plan(app, crew["region"], "solved", [route(t1, 3_000, 600, stops)])
     diff = client.get(f"{CONSOLE}/plans/{first}/compare", headers=crew["staff"]).get_json()
     assert diff["current_plan_id"] is None and diff["moved"] == [] and diff["dropped"] == []
-    assert [(n["order_id"], n["why"]) for n in diff["newly_assigned"]] == [(o1, "new_order")]
+    assert [(n["order_id"], n["why"]) for n in diff["newly_assigned"]] == [(o1, "new_order"), (o2, "already_held")]
     assert client.get(f"{CONSOLE}/plans/{first}/compare", headers=crew["outsider"]).status_code == 404
     elsewhere = save_plan(app, crew["other_region"], "published", [])
     hidden = client.get(f"{CONSOLE}/plans/{first}/compare?against={elsewhere}", headers=crew["staff"])
