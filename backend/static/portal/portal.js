@@ -208,6 +208,10 @@
     const breakdown = Object.entries(points.breakdown || {}).filter(([, v]) => typeof v !== "object");
     $("d-points").replaceChildren(el("dt", {}, GW.t("orders.points")), el("dd", {}, points.points ?? "–"),
       ...breakdown.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))]));
+    // Attachments the client named when creating the order: listed by hash (files are served
+    // only as a delivery's evidence, never by a hash a caller names).
+    $("d-attachments").replaceChildren(...(order.attachments || []).map((sha) => el("li", {}, el("code", { title: sha }, sha.slice(0, 16)))));
+    $("d-attachments-box").hidden = !(order.attachments || []).length;
     showEvidence(order.id).catch(report);
     showTrack(order.id).catch(report);
     $("d-events").replaceChildren(...events.items.map((e) => el("li", {},
