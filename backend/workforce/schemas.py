@@ -112,6 +112,38 @@ class FileUploadIn(Schema):
     )
 
 
+class IdCardPhotosIn(Schema):
+    front = fields.File(required=True, metadata={"description": "portrait side (姓名, 号码): JPEG, PNG or WebP"})
+    back = fields.File(load_default=None, metadata={"description": "the emblem side (有效期限), optional"})
+
+
+class IdCardReadingOut(Schema):
+    name = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True, metadata={"description": "as read; not stored, not logged"})
+    valid_from = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
+    valid_to = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD, or long_term (长期)"})
+    id_number_valid = fields.Boolean(metadata={"description": "passes GB 11643 (check digit, date, region)"})
+    confidence = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata={"description": "0-1 per field read (name, id_number, validity)"},
+    )
+    problems = fields.List(fields.String(), metadata={"description": "what to check or retake, for the technician"})
+
+
+class BankLookupIn(Schema):
+    card_number = fields.String(required=True, validate=validators.Length(1, 40))
+
+
+class BankOut(Schema):
+    bank_code = fields.String()
+    bank_name = fields.String()
+    bank_name_en = fields.String()
+    card_type = fields.String(allow_none=True, metadata={"description": "debit, credit, or null when not known"})
+    bin = fields.String(metadata={"description": "the prefix that matched"})
+    table_date = fields.String(metadata={"description": "date of the BIN table (YYYY-MM-DD)"})
+
+
 class FileOut(Schema):
     sha256 = fields.String()
     size = fields.Integer()

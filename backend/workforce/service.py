@@ -29,7 +29,7 @@ from backend.models import (
     TechnicianSkill,
     User,
 )
-from backend.workforce import audit
+from backend.workforce import audit, banks
 
 ADULT_AGE = 18
 SERVICE_AGREEMENT = "service"
@@ -154,7 +154,8 @@ def set_identity(profile: TechnicianProfile, legal_name: str, raw_id: str, photo
 
 
 def set_payout_account(profile: TechnicianProfile, kind: str, raw_account: str, bank_name: str | None):
-    """A bank card (Luhn-checked) or an Alipay account (mobile number or email)."""
+    """A bank card (Luhn-checked; the bank named from its BIN unless given) or an Alipay account
+    (mobile number or email)."""
     if profile.status == "submitted":
         _conflict("account", "the payout account cannot change while the profile is under review")
     account = _check_bank_card(raw_account) if kind == "bank_card" else _check_alipay(raw_account)
@@ -162,7 +163,13 @@ def set_payout_account(profile: TechnicianProfile, kind: str, raw_account: str, 
     profile.payout_account_enc = pii.encrypt(account, "payout_account")
     profile.payout_account_hash = pii.lookup_hash(account, "payout_account")
     profile.payout_account_masked = pii.mask_card(account) if kind == "bank_card" else pii.mask_alipay(account)
-    profile.bank_name = bank_name if kind == "bank_card" else None
+    profile.bank_name = (bank_name or _bank_by_bin(account)) if kind == "bank_card" else None
+
+
+def _bank_by_bin(card_number: str) -> str | None:
+    # Nobody types the bank: the BIN table names it (None when the table does not know the card).
+    match = banks.lookup(card_number)
+    return match.bank.name if match else None
 
 
 def _check_bank_card(raw: str) -> str:
