@@ -130,11 +130,20 @@ def _age(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def set_identity(profile: TechnicianProfile, legal_name: str, raw_id: str, photo_sha256: str | None):
-    """Store the legal name and the ID number (encrypted, hashed, masked) and an optional photo."""
+def set_identity(
+    profile: TechnicianProfile,
+    legal_name: str,
+    raw_id: str,
+    photo_sha256: str | None,
+    validity: tuple[date, date | None] | None = None,
+):
+    """Store the legal name and the ID number (encrypted, hashed, masked), an optional photo and
+    the card's validity (from, to; to None for a long-term card) when given."""
     if profile.status in LOCKED_WHILE:
         _conflict("id_number", f"identity cannot change while the profile is {profile.status}")
     number, birth = check_id_number(raw_id)
+    if validity is not None:
+        check_id_validity(*validity)
     digest = pii.lookup_hash(number, "id_number")
     taken = db.session.scalar(
         select(TechnicianProfile.technician_id).where(
@@ -151,6 +160,18 @@ def set_identity(profile: TechnicianProfile, legal_name: str, raw_id: str, photo
     profile.id_number_masked = pii.mask_id_number(number)
     profile.birth_date = birth
     profile.id_photo_sha256 = photo_sha256
+    profile.id_valid_from, profile.id_valid_to = validity or (None, None)
+
+
+def check_id_validity(valid_from: date, valid_to: date | None, on: date | None = None):
+    """An ID card in force: issued by now, ending after it starts, not expired (None: long-term)."""
+    on = on or today()
+    if valid_from > on:
+        _invalid("id_valid_from", "the card's validity starts in the future")
+    if valid_to is not None and valid_to <= valid_from:
+        _invalid("id_valid_to", "the card's validity ends before it starts")
+    if valid_to is not None and valid_to < on:
+        _invalid("id_valid_to", f"the ID card expired on {valid_to.isoformat()}: renew it first")
 
 
 def set_payout_account(profile: TechnicianProfile, kind: str, raw_account: str, bank_name: str | None):

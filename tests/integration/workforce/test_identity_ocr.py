@@ -47,10 +47,46 @@ def test_the_card_photos_are_read_and_the_fields_confirmed_as_they_came(client, 
     saved = client.put(
         f"{MOBILE}/me/identity",
         headers=headers,
-        json={"legal_name": body["name"], "id_number": body["id_number"]},
+        json={
+            "legal_name": body["name"],
+            "id_number": body["id_number"],
+            "id_valid_from": body["valid_from"],
+            "id_valid_to": body["valid_to"],
+        },
     )
     assert saved.status_code == 200, saved.get_json()
-    assert saved.get_json()["legal_name"] == card.name and "identity" not in saved.get_json()["missing"]
+    me = saved.get_json()
+    assert me["legal_name"] == card.name and "identity" not in me["missing"]
+    assert (me["id_valid_from"], me["id_valid_to"]) == (card.valid_from, card.valid_to)
+
+
+@pytest.mark.parametrize(
+    ("validity", "field"),
+    [
+        ({"id_valid_from": "2010-01-01", "id_valid_to": "2020-01-01"}, "id_valid_to"),
+        ({"id_valid_from": "2020-01-01", "id_valid_to": "2019-01-01"}, "id_valid_to"),
+        ({"id_valid_from": "2999-01-01", "id_valid_to": "long_term"}, "id_valid_from"),
+        ({"id_valid_from": "2020-01-01"}, "id_valid_to"),
+        ({"id_valid_from": "2020-01-01", "id_valid_to": "2040-02-30"}, "id_valid_to"),
+        ({"id_valid_from": "2020-01-01", "id_valid_to": "forever"}, "id_valid_to"),
+    ],
+    ids=["expired", "ends-before-it-starts", "starts-in-the-future", "half-sent", "no-such-day", "not-a-date"],
+)
+def test_a_card_not_in_force_is_refused_naming_the_date(client, register, validity, field):
+    headers, _ = register()
+    card = make_card(seed=8)
+    body = {"legal_name": card.name, "id_number": card.id_number, **validity}
+    refused = client.put(f"{MOBILE}/me/identity", headers=headers, json=body)
+    assert refused.status_code == 422, refused.get_json()
+    assert refused.get_json()["errors"][0]["field"] == field
+
+
+def test_a_long_term_card_is_kept_as_long_term(client, register):
+    headers, _ = register()
+    card = make_card(seed=8)
+    body = {"legal_name": card.name, "id_number": card.id_number, "id_valid_from": "2015-03-01"}
+    saved = client.put(f"{MOBILE}/me/identity", headers=headers, json={**body, "id_valid_to": "long_term"})
+    assert saved.status_code == 200 and saved.get_json()["id_valid_to"] == "long_term"
 
 
 def test_without_the_back_the_validity_is_asked_for(client, register):
