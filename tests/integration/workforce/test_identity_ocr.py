@@ -2,8 +2,11 @@
 and the bank named from the card number's BIN."""
 
 import io
+import threading
+import time
 
 import pytest
+import requests
 from stdnum import luhn
 
 from tests.fixtures.id_card_image import garbage_png, make_card
@@ -174,3 +177,30 @@ def test_the_payout_account_gets_its_bank_from_the_bin(client, register):
 
     unknown = client.put(put, headers=headers, json={"kind": "bank_card", "account": card_number("411111", 16)})
     assert unknown.status_code == 200 and unknown.get_json()["payout_account"]["bank_name"] is None
+
+
+def test_the_web_process_keeps_serving_while_a_card_is_read(live_server, factory):
+    """In the real gevent web process the OCR runs off the event loop: requests sent while a card
+    is being read are answered at once, not after it."""
+    headers = factory.technician_headers(factory.technician(status="onboarding"))
+    card = make_card(seed=9, camera=True)
+    reading = {}
+
+    def read():
+        started = time.monotonic()
+        files = {"front": ("front.png", card.front_png), "back": ("back.png", card.back_png)}
+        reading["response"] = requests.post(f"{live_server}{MOBILE}/me/identity/ocr", headers=headers, files=files)
+        reading["seconds"] = time.monotonic() - started
+
+    worker = threading.Thread(target=read)
+    worker.start()
+    waits = []
+    while worker.is_alive():
+        asked = time.monotonic()
+        assert requests.get(f"{live_server}/healthz", timeout=60).status_code in (200, 503)
+        waits.append(time.monotonic() - asked)
+    worker.join()
+
+    assert reading["response"].status_code == 200 and reading["response"].json()["name"] == card.name
+    assert len(waits) >= 5, f"only {len(waits)} requests answered during a {reading['seconds']:.1f} s reading"
+    assert max(waits) < reading["seconds"] / 3, "a request waited for the card reading to end"
