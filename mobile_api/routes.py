@@ -8,9 +8,22 @@ from mobile_api import (
     navigation,
     onboarding,
     orders,
+    regions,
     sync,
     tracking,
     work_records,
 )
 
-CAPABILITIES = (onboarding, card_reading, orders, tracking, earnings, work_records, devices, hints, sync, navigation)
+CAPABILITIES = (
+    onboarding,
+    card_reading,
+    orders,
+    tracking,
+    earnings,
+    work_records,
+    devices,
+    hints,
+    sync,
+    navigation,
+    regions,
+)

@@ -226,7 +226,9 @@
     const feedCards = feed.items.filter((o) => !offered.has(o.id)).map((o) => orderCard(o, `<button class="claim" data-id="${o.id}">${t("claim")}</button><button class="open" data-id="${o.id}">${t("open")}</button>`));
     const mineCards = mine.items.map((o) => orderCard(o, `<button class="primary open" data-id="${o.id}">${t("open")}</button>`));
     const none = `<p class="muted">${t("none")}</p>`;
-    view.innerHTML = `${tabs("home")}
+    const unfinished = app.me && app.me.status !== "approved"
+      ? `<section id="onboarding-banner">${t("finish_profile")} <a href="#/profile">${t("profile_" + app.me.status)}</a></section>` : "";
+    view.innerHTML = `${tabs("home")}${unfinished}
       <section><h2>${t("shift")}: <span id="shift-state">${app.onShift ? t("on_shift") : t("off_shift")}</span></h2>
         <button id="shift-toggle" class="${app.onShift ? "" : "primary"}" type="button">${app.onShift ? t("go_off_shift") : t("go_on_shift")}</button>
         <p class="muted" id="queued">${app.fixes.length ? t("queued_fixes", { n: app.fixes.length }) : ""}</p></section>
