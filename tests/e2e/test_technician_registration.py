@@ -36,7 +36,10 @@ def phone_page():
 
 
 @pytest.fixture
-def district(factory):
+def district(app, factory):
+    """A platform district to ask for, and the catalogue to choose from (tests truncate it)."""
+    with app.app_context():
+        factory.workforce_catalogue()
     city = factory.region(CITY, code="CITY")
     return factory.region(DISTRICT_A, level="district", parent_id=city, code="A")
 
