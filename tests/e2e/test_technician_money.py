@@ -2,7 +2,8 @@
 Debian's Chromium): a technician reads a daily work record line by line (points x price of a
 point = pay) and confirms it, disputes another naming an order and a reason, then sees the
 month's earnings: gross, tax withheld and net as ¥ with two decimals, with how the tax was worked
-out. In a plain browser (no native bridge) the app registers no push device and says so."""
+out. In a plain browser (no native bridge) the app registers no push device and says so; quiet hours
+and the kinds pushed are set on the same screen."""
 
 from datetime import date
 
@@ -143,3 +144,12 @@ def test_a_technician_confirms_disputes_and_reads_earnings_with_tax(app, live_se
     mine = {"Authorization": f"Bearer {token}"}
     devices = requests.get(f"{live_server}{MOBILE}/me/devices", headers=mine, timeout=30)
     assert devices.json()["items"] == [], "no bridge: nothing registered"
+
+    # Quiet hours and the kinds pushed, in the phone's time zone.
+    page.fill("#quiet-start", "22:00")
+    page.fill("#quiet-end", "07:00")
+    page.uncheck('input.push-kind[value="offer"]')
+    page.click("#preferences-save")
+    page.wait_for_function("document.querySelector('#toast').textContent === 'Saved'")
+    prefs = requests.get(f"{live_server}{MOBILE}/me/notification-preferences", headers=mine, timeout=30).json()
+    assert (prefs["quiet_start"], prefs["quiet_end"], prefs["muted_kinds"]) == ("22:00:00", "07:00:00", ["offer"])

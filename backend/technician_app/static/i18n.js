@@ -84,7 +84,10 @@
       regions_hint: "申请服务区域，调度员开通后即可接到该区域的工单。", ask: "申请",
       level_city: "市", level_district: "区县", level_grid: "网格",
       add_skill: "添加技能", skill: "技能", level: "等级", certificate_no: "证书编号", issuer: "发证机构", valid_until: "有效期至",
-      certificate_photo: "证书照片", finish_profile: "完成注册资料后即可接单："
+      certificate_photo: "证书照片", finish_profile: "完成注册资料后即可接单：",
+      preferences: "通知设置", quiet_start: "免打扰开始", quiet_end: "免打扰结束", push_kinds: "推送这些通知",
+      urgent_always: "紧急派单和安全提醒始终推送，不受免打扰和上述开关影响。",
+      kind_offer: "可抢工单", kind_assignment: "派单", kind_rework: "工单退回", kind_cancellation: "工单取消", kind_daily_record: "日记录待确认"
     },
     en: {
       app_title: "Gridwork Technician", sign_in: "Sign in", phone: "Phone", password: "Password",
@@ -168,7 +171,10 @@
       regions_hint: "Ask to serve regions; once a dispatcher opens one you get its orders.", ask: "Ask",
       level_city: "city", level_district: "district", level_grid: "grid",
       add_skill: "Add a skill", skill: "Skill", level: "Level", certificate_no: "Certificate no.", issuer: "Issuer", valid_until: "Valid until",
-      certificate_photo: "Certificate photo", finish_profile: "Finish your registration to take work:"
+      certificate_photo: "Certificate photo", finish_profile: "Finish your registration to take work:",
+      preferences: "Notification settings", quiet_start: "Quiet from", quiet_end: "Quiet until", push_kinds: "Push these",
+      urgent_always: "Urgent assignments and safety messages always come, whatever the quiet hours and the switches above.",
+      kind_offer: "Orders to grab", kind_assignment: "Assignments", kind_rework: "Orders sent back", kind_cancellation: "Cancellations", kind_daily_record: "Daily records to confirm"
     }
   };
   let lang = localStorage.getItem("gw_lang") || "zh";

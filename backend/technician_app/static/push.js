@@ -59,11 +59,11 @@
   }
 
   async function registerNow() {
+    await ackPending(); // a notification opened before signing in
     const native = bridge();
     if (!native) { app.push.state = "no_bridge"; return; }
     app.push.state = "asking";
     await register(await native.pushToken());
-    await ackPending();
   }
 
   async function forgetDevice() {
@@ -126,8 +126,38 @@
     return `<p id="push-state" data-state="${esc(app.push.state)}">${t("push_pending")}</p>`;
   }
 
+  // Quiet hours in the phone's time zone and the kinds not pushed (urgent and safety ones always are).
+  const MUTABLE = ["offer", "assignment", "rework", "cancellation", "daily_record"];
+  function preferencesSection(prefs) {
+    const hhmm = (value) => (value ? String(value).slice(0, 5) : "");
+    const boxes = MUTABLE.map((kind) => `<label class="check"><input type="checkbox" class="push-kind" value="${kind}" ${prefs.muted_kinds.includes(kind) ? "" : "checked"}> ${t("kind_" + kind)}</label>`);
+    return `<section id="preferences"><h2>${t("preferences")}</h2>
+      <div class="row"><div><label for="quiet-start">${t("quiet_start")}</label><input id="quiet-start" type="time" value="${hhmm(prefs.quiet_start)}"></div>
+        <div><label for="quiet-end">${t("quiet_end")}</label><input id="quiet-end" type="time" value="${hhmm(prefs.quiet_end)}"></div></div>
+      <h3>${t("push_kinds")}</h3>${boxes.join("")}
+      <p class="muted">${t("urgent_always")}</p><p id="preferences-error" class="error"></p>
+      <button id="preferences-save" type="button">${t("save")}</button></section>`;
+  }
+
+  async function savePreferences() {
+    const value = (id) => document.getElementById(id).value || null;
+    const body = {
+      time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone || "Asia/Shanghai",
+      quiet_start: value("quiet-start"),
+      quiet_end: value("quiet-end"),
+      muted_kinds: [...view.querySelectorAll("input.push-kind:not(:checked)")].map((box) => box.value), // unticked: not pushed
+    };
+    try {
+      await api("/me/notification-preferences", { method: "PUT", body });
+      toast(t("saved"));
+    } catch (error) {
+      document.getElementById("preferences-error").textContent = t("error", { detail: error.message });
+    }
+  }
+
   async function renderSettings() {
     const me = app.me || (await api("/me"));
+    const prefs = await api("/me/notification-preferences").catch(() => null);
     const devices = app.push.state === "no_bridge" ? null : await api("/me/devices").catch(() => null);
     const others = devices ? devices.items.filter((d) => !app.push.device || d.id !== app.push.device.id).length : 0;
     view.innerHTML = `${tabs("settings")}
@@ -137,8 +167,11 @@
       <section id="push"><h2>${t("push")}</h2>${pushStatus()}
         ${others ? `<p class="muted">${t("other_devices", { n: others })}</p>` : ""}
         <p class="muted">${t("push_note")}</p></section>
+      ${prefs ? preferencesSection(prefs) : ""}
       <section><button id="sign-out" type="button">${t("sign_out")}</button></section>`;
     document.getElementById("sign-out").onclick = () => signOut();
+    const save = document.getElementById("preferences-save");
+    if (save) save.onclick = savePreferences;
     app.rendered = "settings";
   }
 
