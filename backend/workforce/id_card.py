@@ -21,6 +21,7 @@ from stdnum.exceptions import ValidationError
 FRONT_LABELS = ("姓名", "性别", "民族", "出生", "住址", "公民身份号码")
 BACK_LABELS = ("中华人民共和国", "居民身份证", "签发机关", "有效期限")
 LONG_TERM = "long_term"
+UNSURE = 0.8  # an engine confidence below this is worth a second look by the technician
 # Characters an OCR engine confuses with digits, read as the digit inside a number.
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "x": "X", "\u00d7": "X"})
 _ID_RE = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9X])")
@@ -208,6 +209,9 @@ def _read_name(lines: list[OcrLine], reading: CardReading):
             name = _clean_name(text)
             if name:
                 reading.name, reading.confidence["name"] = name, confidence
+                if name != text or confidence < UNSURE:
+                    # Stray digits or letters beside a name are a misreading the name may share.
+                    reading.problems.append("the name may be misread: compare it with the card")
                 return
     reading.problems.append("no name found (姓名): retake the portrait side")
 

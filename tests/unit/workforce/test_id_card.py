@@ -153,3 +153,10 @@ def test_a_card_photographed_sideways_or_upside_down_is_read(turns):
     photographed = sorted((_boxed(line, turns) for line in FRONT), key=lambda line: (round(line.y / 20), line.x))
     reading = read_card(photographed, BACK, TODAY)
     assert (reading.name, reading.id_number, reading.problems) == ("张样本", NUMBER, [])
+
+
+@pytest.mark.parametrize(("text", "confidence"), [("2由光", 0.95), ("张样本", 0.6)], ids=["stray-digit", "unsure"])
+def test_a_doubtful_name_is_answered_with_a_word_to_check_it(text, confidence):
+    front = [at("姓名", 80, 70), at(text, 200, 66, confidence), at("公民身份号码", 130, 460), at(NUMBER, 420, 462)]
+    reading = read_card(front, BACK, TODAY)
+    assert reading.name == text.lstrip("2") and any("name may be misread" in p for p in reading.problems)
