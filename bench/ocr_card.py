@@ -4,7 +4,8 @@
    of them as a phone photo: tilted on a desk, blurred), both sides read exactly as the endpoint
    reads them (backend.workforce.ocr + id_card). A card counts as right when name, number,
    valid_from and valid_to all equal what was drawn. Seconds per card = both sides, engine warm
-   (the first, model-loading call is timed apart as `cold_start_s`).
+   (the first, model-loading call is timed apart as `cold_start_s`), wall clock and the process's
+   CPU time (the wall clock grows with the machine's load, the CPU time much less).
 2. The event loop (--loop-probe, in a child process with gevent's monkey patching, as in the
    gunicorn gevent worker): a greenlet that asks to wake every 10 ms records its worst lateness
    while one card is read (a) through ocr.read_lines, which hands the work to a native thread,
@@ -74,13 +75,14 @@ def accuracy(cards: int, seed: int, hard: bool) -> dict:
     started = time.perf_counter()
     ocr.read_lines(ocr.open_photo(make_card(seed - 1).front_png))  # loads the models
     cold = time.perf_counter() - started
-    seconds, wrong_fields, right = [], {}, 0
+    seconds, cpu, wrong_fields, right = [], [], {}, 0
     for i in range(cards):
         card = make_card(seed + i, camera=i % 2 == 1)
         card = harder(card, 90 * (i % 4)) if hard else card
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         got = read_card(card, today)
         seconds.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
         misses = [key for key, value in card.expected().items() if got[key] != value]
         right += not misses
         for key in misses:
@@ -95,6 +97,8 @@ def accuracy(cards: int, seed: int, hard: bool) -> dict:
             "min": round(min(seconds), 2),
             "max": round(max(seconds), 2),
         },
+        # CPU seconds of the process (all threads) per card: what the card costs whatever the load
+        "cpu_s_per_card_median": round(statistics.median(cpu), 2),
     }
 
 
