@@ -4,7 +4,8 @@
    of them as a phone photo: tilted on a desk, blurred), both sides read exactly as the endpoint
    reads them (backend.workforce.ocr + id_card). A card counts as right when name, number,
    valid_from and valid_to all equal what was drawn. Seconds per card = both sides, engine warm
-   (the first, model-loading call is timed apart as `cold_start_s`).
+   (the first, model-loading call is timed apart as `cold_start_s`), wall clock and the process's
+   CPU time (the wall clock grows with the machine's load, the CPU time much less).
 2. The event loop (--loop-probe, in a child process with gevent's monkey patching, as in the
    gunicorn gevent worker): a greenlet that asks to wake every 10 ms records its worst lateness
    while one card is read (a) through ocr.read_lines, which hands the work to a native thread,
@@ -12,7 +13,10 @@
 
 Prints one JSON object, with the load average before and after.
 
-    .venv/bin/python bench/ocr_card.py [--cards 10] [--seed 100]
+    .venv/bin/python bench/ocr_card.py [--cards 10] [--seed 100] [--hard]
+
+--hard turns every photo by 0, 90, 180 or 270 degrees (card by card), shrinks it to 60% and
+saves it as JPEG of quality 50.
 """
 
 import argparse
@@ -33,6 +37,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cards", type=int, default=10)
     parser.add_argument("--seed", type=int, default=100, help="first card's seed; cards use seed, seed+1, ...")
+    parser.add_argument("--hard", action="store_true", help="turn the photos 0/90/180/270 degrees, 60%% size, JPEG q50")
     parser.add_argument("--loop-probe", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -45,7 +50,24 @@ def read_card(card, today):
     return id_card.read_card(front, back, today).as_dict()
 
 
-def accuracy(cards: int, seed: int) -> dict:
+def harder(card, turn: int):
+    """The card's photos turned by `turn` degrees, at 60% size, as JPEG of quality 50."""
+    import dataclasses
+    import io
+
+    from PIL import Image
+
+    def worse(png: bytes) -> bytes:
+        image = Image.open(io.BytesIO(png)).convert("RGB").rotate(turn, expand=True)
+        image = image.resize((image.width * 3 // 5, image.height * 3 // 5))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=50)
+        return out.getvalue()
+
+    return dataclasses.replace(card, front_png=worse(card.front_png), back_png=worse(card.back_png))
+
+
+def accuracy(cards: int, seed: int, hard: bool) -> dict:
     from backend.workforce import ocr
     from tests.fixtures.id_card_image import make_card
 
@@ -53,12 +75,14 @@ def accuracy(cards: int, seed: int) -> dict:
     started = time.perf_counter()
     ocr.read_lines(ocr.open_photo(make_card(seed - 1).front_png))  # loads the models
     cold = time.perf_counter() - started
-    seconds, wrong_fields, right = [], {}, 0
+    seconds, cpu, wrong_fields, right = [], [], {}, 0
     for i in range(cards):
         card = make_card(seed + i, camera=i % 2 == 1)
-        started = time.perf_counter()
+        card = harder(card, 90 * (i % 4)) if hard else card
+        started, cpu_started = time.perf_counter(), time.process_time()
         got = read_card(card, today)
         seconds.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
         misses = [key for key, value in card.expected().items() if got[key] != value]
         right += not misses
         for key in misses:
@@ -73,6 +97,8 @@ def accuracy(cards: int, seed: int) -> dict:
             "min": round(min(seconds), 2),
             "max": round(max(seconds), 2),
         },
+        # CPU seconds of the process (all threads) per card: what the card costs whatever the load
+        "cpu_s_per_card_median": round(statistics.median(cpu), 2),
     }
 
 
@@ -122,7 +148,7 @@ def main():
         print(json.dumps(loop_probe()))
         return
     before = load_average()
-    result = {"accuracy": accuracy(args.cards, args.seed)}
+    result = {"hard": args.hard, "accuracy": accuracy(args.cards, args.seed, args.hard)}
     child = subprocess.run(
         [sys.executable, __file__, "--loop-probe"], capture_output=True, text=True, check=True, cwd=ROOT
     )

@@ -21,6 +21,7 @@ from stdnum.exceptions import ValidationError
 FRONT_LABELS = ("姓名", "性别", "民族", "出生", "住址", "公民身份号码")
 BACK_LABELS = ("中华人民共和国", "居民身份证", "签发机关", "有效期限")
 LONG_TERM = "long_term"
+UNSURE = 0.8  # an engine confidence below this is worth a second look by the technician
 # Characters an OCR engine confuses with digits, read as the digit inside a number.
 _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "I": "1", "l": "1", "|": "1", "x": "X", "\u00d7": "X"})
 _ID_RE = re.compile(r"(?<![0-9])[0-9]{17}[0-9X](?![0-9X])")
@@ -41,6 +42,7 @@ class OcrLine:
     x: float | None = None
     y: float | None = None
     h: float | None = None
+    box: tuple | None = None  # the four corners ((x, y), ...) when known
 
     @property
     def clean(self) -> str:
@@ -72,9 +74,38 @@ class CardReading:
 
 def line_from_box(box, text: str, confidence: float) -> OcrLine:
     """An OcrLine from an engine's quadrilateral [[x, y] x 4]."""
-    xs = [point[0] for point in box]
-    ys = [point[1] for point in box]
-    return OcrLine(text, float(confidence), sum(xs) / 4, sum(ys) / 4, max(ys) - min(ys))
+    corners = tuple((float(x), float(y)) for x, y in box)
+    xs = [x for x, _ in corners]
+    ys = [y for _, y in corners]
+    return OcrLine(text, float(confidence), sum(xs) / 4, sum(ys) / 4, max(ys) - min(ys), corners)
+
+
+def _quarter_turn(line: OcrLine) -> OcrLine:
+    # (x, y) -> (y, -x): the picture turned by 90 degrees; rows and heights follow the new axes.
+    return line_from_box([(y, -x) for x, y in line.box], line.text, line.confidence)
+
+
+def _reads_upright(lines: list[OcrLine]) -> bool | None:
+    """On an upright card the number's line lies below and right of 姓名; None when either is missing."""
+    label = next((line for line in lines if "姓名" in line.clean), None)
+    number = next((line for line in lines if _id_candidates([line])), None)
+    if label is None or number is None:
+        return None
+    return number.x > label.x and number.y > label.y
+
+
+def upright(lines: list[OcrLine]) -> list[OcrLine]:
+    """The lines of a card photographed sideways or upside down, turned so that it reads left to
+    right and top to bottom (the engine reads each box's text in any orientation, but where the
+    boxes sit is the photo's)."""
+    if not lines or any(line.box is None for line in lines):
+        return lines
+    turned = lines
+    for _ in range(4):
+        if _reads_upright(turned) is not False:
+            return turned
+        turned = [_quarter_turn(line) for line in turned]
+    return lines
 
 
 def looks_like_front(lines: list[OcrLine]) -> bool:
@@ -178,6 +209,9 @@ def _read_name(lines: list[OcrLine], reading: CardReading):
             name = _clean_name(text)
             if name:
                 reading.name, reading.confidence["name"] = name, confidence
+                if name != text or confidence < UNSURE:
+                    # Stray digits or letters beside a name are a misreading the name may share.
+                    reading.problems.append("the name may be misread: compare it with the card")
                 return
     reading.problems.append("no name found (姓名): retake the portrait side")
 
@@ -229,6 +263,7 @@ def read_card(front: list[OcrLine], back: list[OcrLine] | None, today: date) -> 
     """Name, number and validity from the lines of the portrait side and, when sent, the emblem
     side; `problems` tells the technician what to check or retake."""
     reading = CardReading()
+    front = upright(front)
     _read_name(front, reading)
     _read_number(front, reading)
     _check_birth(front, reading)

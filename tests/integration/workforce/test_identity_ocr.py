@@ -2,6 +2,7 @@
 and the bank named from the card number's BIN."""
 
 import io
+import logging
 import threading
 import time
 
@@ -9,6 +10,7 @@ import pytest
 import requests
 from stdnum import luhn
 
+from backend import storage
 from tests.fixtures.id_card_image import garbage_png, make_card
 from tests.integration.workforce.conftest import MOBILE
 
@@ -34,9 +36,17 @@ def _read(client, headers, front, back=None):
     )
 
 
-def test_the_card_photos_are_read_and_the_fields_confirmed_as_they_came(client, register):
+def _stored_files(app) -> set:
+    with app.app_context():
+        root = storage.upload_root()
+        return {p for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+def test_the_card_photos_are_read_and_the_fields_confirmed_as_they_came(client, app, register, caplog):
+    caplog.set_level(logging.DEBUG)
     headers, _ = register()
     card = make_card(seed=3, camera=True)
+    files_before = _stored_files(app)
 
     read = _read(client, headers, card.front_png, card.back_png)
 
@@ -46,6 +56,9 @@ def test_the_card_photos_are_read_and_the_fields_confirmed_as_they_came(client, 
     assert body["id_number_valid"] is True and body["problems"] == []
     assert set(body["confidence"]) == {"name", "id_number", "validity"}
     assert all(0.5 < value <= 1 for value in body["confidence"].values())
+    assert _stored_files(app) == files_before, "reading a card stores no photo"
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert card.id_number not in logged and card.name not in logged
 
     saved = client.put(
         f"{MOBILE}/me/identity",

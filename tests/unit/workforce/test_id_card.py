@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from stdnum.cn import ric
 
-from backend.workforce.id_card import OcrLine, looks_like_back, looks_like_front, read_card
+from backend.workforce.id_card import OcrLine, line_from_box, looks_like_back, looks_like_front, read_card
 
 TODAY = date(2026, 12, 1)
 NUMBER = "11010519900307" + "123"
@@ -135,3 +135,28 @@ def test_the_sides_are_told_from_text_that_is_no_card():
     noise = [OcrLine("SALE 50%"), OcrLine("12345")]
     assert not looks_like_front(noise) and not looks_like_back(noise)
     assert not looks_like_front([]) and not looks_like_back([])
+
+
+def _boxed(line: OcrLine, turns: int) -> OcrLine:
+    """The line as an engine reports it on a photo turned `turns` quarter turns."""
+    half_w, half_h = 16 * len(line.text), line.h / 2
+    corners = [(line.x - half_w, line.y - half_h), (line.x + half_w, line.y - half_h)]
+    corners += [(line.x + half_w, line.y + half_h), (line.x - half_w, line.y + half_h)]
+    for _ in range(turns):
+        corners = [(-y, x) for x, y in corners]
+    return line_from_box(corners, line.text, line.confidence)
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3], ids=["upright", "90", "180", "270"])
+def test_a_card_photographed_sideways_or_upside_down_is_read(turns):
+    # The engine lists boxes top to bottom, left to right in the photo, whatever the card's turn.
+    photographed = sorted((_boxed(line, turns) for line in FRONT), key=lambda line: (round(line.y / 20), line.x))
+    reading = read_card(photographed, BACK, TODAY)
+    assert (reading.name, reading.id_number, reading.problems) == ("张样本", NUMBER, [])
+
+
+@pytest.mark.parametrize(("text", "confidence"), [("2由光", 0.95), ("张样本", 0.6)], ids=["stray-digit", "unsure"])
+def test_a_doubtful_name_is_answered_with_a_word_to_check_it(text, confidence):
+    front = [at("姓名", 80, 70), at(text, 200, 66, confidence), at("公民身份号码", 130, 460), at(NUMBER, 420, 462)]
+    reading = read_card(front, BACK, TODAY)
+    assert reading.name == text.lstrip("2") and any("name may be misread" in p for p in reading.problems)
