@@ -107,6 +107,8 @@ def test_a_technician_confirms_disputes_and_reads_earnings_with_tax(app, live_se
     page.fill("#dispute-reason", "第二单未完工")
     page.click("#dispute-record")
     rendered(page, f"record:{second}:disputed:decided")
+    screenshots(page, "app-record-disputed")
+    page.set_viewport_size(PHONE)
     assert technician_decision(app, second) == ("disputed", ("dispute", "第二单未完工", [w.order_b], "app"))
 
     page.click('nav.tabs a[href="#/records"]')

@@ -108,6 +108,8 @@ def test_a_technician_registers_with_an_id_card_read_by_ocr_and_a_recognized_ban
     page.wait_for_selector('#bank-name[data-state="known"]')
     assert page.inner_text("#bank-name").startswith("中国工商银行")
     assert page.input_value("#card-number").count(" ") == 4, "shown in groups of four"
+    screenshots(page, "app-payout-bank")
+    page.set_viewport_size(PHONE)
     page.click("#payout-save")
     rendered(page, "profile:onboarding")
 
@@ -140,7 +142,10 @@ def test_a_technician_registers_with_an_id_card_read_by_ocr_and_a_recognized_ban
 
     page.click("#submit-profile")
     rendered(page, "profile:submitted")
+    screenshots(page, "app-profile-submitted")
+    page.set_viewport_size(PHONE)
     assert page.inner_text("#approval-state") == "审核中"
+    assert page.inner_text('li.step[data-step="regions"] div.muted') == "region 已申请", "named, not numbered"
 
     token = requests.post(
         f"{live_server}{MOBILE}/auth/login", json={"phone": NEW_PHONE, "password": PASSWORD}, timeout=30

@@ -90,23 +90,25 @@
     return me.skills.length > 0;
   }
 
-  function stepSummary(me, step) {
+  function stepSummary(me, step, regionNames) {
     if (step === "identity" && me.legal_name) return `${esc(me.legal_name)} · ${esc(me.id_number)}`;
     if (step === "payout" && me.payout_account) return `${esc(me.payout_account.bank_name || t("payout_" + me.payout_account.kind))} · ${esc(me.payout_account.account)}`;
     if (step === "role" && me.role) return esc(me.role.name) + (me.pending_role_change ? ` → ${esc(me.pending_role_change.to_role.name)} (${t("pending")})` : "");
     if (step === "agreement" && me.agreement) return t("signed_at", { at: esc(me.agreement.record.signed_at) });
-    if (step === "regions" && me.regions.length) return me.regions.map((r) => `#${r.region_id} ${t("membership_" + r.state)}`).join(", ");
+    if (step === "regions" && me.regions.length) return me.regions.map((r) => `${esc(regionNames.get(r.region_id) || "#" + r.region_id)} ${t("membership_" + r.state)}`).join(", ");
     if (step === "skills" && me.skills.length) return me.skills.map((s) => `${esc(s.skill_name)} L${s.level} ${t("skill_" + s.state)}`).join(", ");
     return "";
   }
 
   async function renderProfile() {
     const me = await refreshMe();
+    const regions = me.regions.length ? await api("/regions").catch(() => ({ items: [] })) : { items: [] };
+    const regionNames = new Map(regions.items.map((r) => [r.id, r.name]));
     const items = STEPS.map((step) => {
       const done = stepDone(me, step);
       const optional = step === "regions" || step === "skills" ? ` <span class="muted">${t("optional")}</span>` : "";
       return `<li class="step ${done ? "done" : ""}" data-step="${step}"><a href="#/profile/${step}">${done ? "✓" : "○"} ${t("step_" + step)}</a>${optional}
-        <div class="muted">${stepSummary(me, step)}</div></li>`;
+        <div class="muted">${stepSummary(me, step, regionNames)}</div></li>`;
     });
     const canSubmit = (me.status === "onboarding" || me.status === "rejected") && me.missing.every((m) => !REQUIRED.has(m));
     const note = me.review_note ? `<p class="muted">${t("review_note")}: ${esc(me.review_note)}</p>` : "";
