@@ -126,8 +126,10 @@ def me():
 @mobile.output(TechnicianDetail)
 @mobile.doc(summary="Set my legal name and resident ID number", tags=["mobile: onboarding"], security=SECURITY)
 def set_identity(body):
-    """Set my legal name and resident ID number (checked, stored encrypted, shown masked)."""
-    wf.set_identity(_my_profile(), body["legal_name"], body["id_number"], body["id_photo_sha256"])
+    """Set my legal name and resident ID number (checked, stored encrypted, shown masked) and,
+    optionally, the card's validity as read by POST /me/identity/ocr."""
+    validity = (body["id_valid_from"], body["id_valid_to"]) if body["id_valid_from"] else None
+    wf.set_identity(_my_profile(), body["legal_name"], body["id_number"], body["id_photo_sha256"], validity)
     db.session.commit()
     return _detail()
 

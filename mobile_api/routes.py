@@ -1,5 +1,29 @@
 """Mobile routes: importing each capability's module registers its routes on `mobile`."""
 
-from mobile_api import devices, earnings, hints, navigation, onboarding, orders, sync, tracking, work_records
+from mobile_api import (
+    card_reading,
+    devices,
+    earnings,
+    hints,
+    navigation,
+    onboarding,
+    orders,
+    regions,
+    sync,
+    tracking,
+    work_records,
+)
 
-CAPABILITIES = (onboarding, orders, tracking, earnings, work_records, devices, hints, sync, navigation)
+CAPABILITIES = (
+    onboarding,
+    card_reading,
+    orders,
+    tracking,
+    earnings,
+    work_records,
+    devices,
+    hints,
+    sync,
+    navigation,
+    regions,
+)

@@ -78,6 +78,9 @@ class TechnicianProfile(db.Model):
     id_number_masked: Mapped[str | None] = mapped_column(String(32))
     birth_date: Mapped[date | None] = mapped_column(Date)
     id_photo_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The ID card's validity (有效期限); a card valid from a date with no end is long-term (长期).
+    id_valid_from: Mapped[date | None] = mapped_column(Date)
+    id_valid_to: Mapped[date | None] = mapped_column(Date)
     payout_kind: Mapped[str | None] = mapped_column(String(16))
     payout_account_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     payout_account_hash: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -24,6 +24,7 @@ from backend.money import daily, teams
 from backend.money.pay import points_from_centi
 from backend.money.record_schemas import RecordSummaryOut
 from backend.money.terms import MoneyTerms, money_terms
+from backend.notifications.outbox import notify_technician
 from backend.orders.points import card_for
 from backend.webhooks.outbox import queue_events
 
@@ -271,11 +272,15 @@ def record_body(record: DailyWorkRecord) -> dict:
 
 
 def announce(org_id: int, rows: list[dict]):
-    """Tell the client's webhook endpoints that records wait for its confirmation."""
+    """Tell the client's webhook endpoints and each technician's phone (push) that records wait
+    for their confirmation. The push names the record; the app reads it over REST."""
     if rows:
         summary = RecordSummaryOut()
         payloads = (summary.dump(row | {"client_total_fen": client_total(row)}) for row in rows)
         queue_events(org_id, READY_EVENT, payloads)  # dumped only if an endpoint wants the event
+    for row in rows:
+        data = {"record_id": row["id"], "work_date": row["work_date"].isoformat(), "version": row["version"]}
+        notify_technician(row["technician_id"], "daily_record", data, dedupe_key=f"daily_record:{row['id']}")
 
 
 def client_total(row: dict) -> int:

@@ -117,3 +117,21 @@ class SiteImportOut(Schema):
     created = fields.Integer()
     placed = fields.Integer(metadata={"description": "sites that fell inside a region"})
     items = fields.List(fields.Nested(SiteOut))
+
+
+class PlatformRegionQuery(Schema):
+    level = fields.String(load_default=None, validate=validators.OneOf(REGION_LEVELS))
+
+
+class PlatformRegionOut(Schema):
+    """A platform region named for a picker (no geometry)."""
+
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    level = fields.String()
+    parent_id = fields.Integer(allow_none=True)
+
+
+class PlatformRegionList(Schema):
+    items = fields.List(fields.Nested(PlatformRegionOut))

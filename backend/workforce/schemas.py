@@ -1,6 +1,7 @@
 """Schemas of the workforce API: onboarding (mobile), technicians and decisions (console)."""
 
 from apiflask import Schema, validators
+from marshmallow import ValidationError, validates_schema
 
 from backend import fields
 from backend.accounts.schemas import PASSWORD_RULE
@@ -45,12 +46,31 @@ class PhoneLoginIn(Schema):
 # --- mobile: onboarding -----------------------------------------------------------------------
 
 
+class DateOrLongTerm(fields.String):
+    """A date, or "long_term" (a card valid without end, 长期), loaded as None."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value == "long_term":
+            return None
+        return fields.Date()._deserialize(value, attr, data, **kwargs)
+
+
 class IdentityIn(Schema):
     legal_name = fields.String(required=True, validate=validators.Length(1, 120))
     id_number = fields.String(
         required=True, validate=validators.Length(max=32), metadata={"description": "resident ID (GB 11643-1999)"}
     )
     id_photo_sha256 = _sha256(load_default=None, metadata={"description": "from POST /files"})
+    id_valid_from = fields.Date(load_default=None, metadata={"description": "the card's 有效期限 start"})
+    id_valid_to = DateOrLongTerm(
+        load_default=None, metadata={"description": "the card's 有效期限 end: YYYY-MM-DD, or long_term (长期)"}
+    )
+
+    @validates_schema(pass_original=True)
+    def _validity_together(self, data, original, **kwargs):
+        sent = {key for key in ("id_valid_from", "id_valid_to") if (original or {}).get(key) is not None}
+        if len(sent) == 1:
+            raise ValidationError("send id_valid_from and id_valid_to together", "id_valid_to")
 
 
 class PayoutIn(Schema):
@@ -110,6 +130,38 @@ class FileUploadIn(Schema):
         validate=validators.OneOf(("evidence", "id_photo")),
         metadata={"description": "id_photo files are encrypted at rest"},
     )
+
+
+class IdCardPhotosIn(Schema):
+    front = fields.File(required=True, metadata={"description": "portrait side (姓名, 号码): JPEG, PNG or WebP"})
+    back = fields.File(load_default=None, metadata={"description": "the emblem side (有效期限), optional"})
+
+
+class IdCardReadingOut(Schema):
+    name = fields.String(allow_none=True)
+    id_number = fields.String(allow_none=True, metadata={"description": "as read; not stored, not logged"})
+    valid_from = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD"})
+    valid_to = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD, or long_term (长期)"})
+    id_number_valid = fields.Boolean(metadata={"description": "passes GB 11643 (check digit, date, region)"})
+    confidence = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata={"description": "0-1 per field read (name, id_number, validity)"},
+    )
+    problems = fields.List(fields.String(), metadata={"description": "what to check or retake, for the technician"})
+
+
+class BankLookupIn(Schema):
+    card_number = fields.String(required=True, validate=validators.Length(1, 40))
+
+
+class BankOut(Schema):
+    bank_code = fields.String()
+    bank_name = fields.String()
+    bank_name_en = fields.String()
+    card_type = fields.String(allow_none=True, metadata={"description": "debit, credit, or null when not known"})
+    bin = fields.String(metadata={"description": "the prefix that matched"})
+    table_date = fields.String(metadata={"description": "date of the BIN table (YYYY-MM-DD)"})
 
 
 class FileOut(Schema):
@@ -236,6 +288,8 @@ class TechnicianOut(Schema):
     role = fields.Nested(RoleRefOut, allow_none=True)
     legal_name = fields.String(allow_none=True)
     id_number = fields.String(allow_none=True, metadata={"description": "masked, e.g. 110105********002X"})
+    id_valid_from = fields.Date(allow_none=True)
+    id_valid_to = fields.String(allow_none=True, metadata={"description": "YYYY-MM-DD, long_term, or null"})
     has_id_photo = fields.Boolean()
     payout_account = fields.Nested(PayoutOut, allow_none=True)
     regions = fields.List(fields.Nested(MembershipOut))

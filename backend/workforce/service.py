@@ -29,7 +29,7 @@ from backend.models import (
     TechnicianSkill,
     User,
 )
-from backend.workforce import audit
+from backend.workforce import audit, banks
 
 ADULT_AGE = 18
 SERVICE_AGREEMENT = "service"
@@ -130,11 +130,20 @@ def _age(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
 
 
-def set_identity(profile: TechnicianProfile, legal_name: str, raw_id: str, photo_sha256: str | None):
-    """Store the legal name and the ID number (encrypted, hashed, masked) and an optional photo."""
+def set_identity(
+    profile: TechnicianProfile,
+    legal_name: str,
+    raw_id: str,
+    photo_sha256: str | None,
+    validity: tuple[date, date | None] | None = None,
+):
+    """Store the legal name and the ID number (encrypted, hashed, masked), an optional photo and
+    the card's validity (from, to; to None for a long-term card) when given."""
     if profile.status in LOCKED_WHILE:
         _conflict("id_number", f"identity cannot change while the profile is {profile.status}")
     number, birth = check_id_number(raw_id)
+    if validity is not None:
+        check_id_validity(*validity)
     digest = pii.lookup_hash(number, "id_number")
     taken = db.session.scalar(
         select(TechnicianProfile.technician_id).where(
@@ -151,10 +160,23 @@ def set_identity(profile: TechnicianProfile, legal_name: str, raw_id: str, photo
     profile.id_number_masked = pii.mask_id_number(number)
     profile.birth_date = birth
     profile.id_photo_sha256 = photo_sha256
+    profile.id_valid_from, profile.id_valid_to = validity or (None, None)
+
+
+def check_id_validity(valid_from: date, valid_to: date | None, on: date | None = None):
+    """An ID card in force: issued by now, ending after it starts, not expired (None: long-term)."""
+    on = on or today()
+    if valid_from > on:
+        _invalid("id_valid_from", "the card's validity starts in the future")
+    if valid_to is not None and valid_to <= valid_from:
+        _invalid("id_valid_to", "the card's validity ends before it starts")
+    if valid_to is not None and valid_to < on:
+        _invalid("id_valid_to", f"the ID card expired on {valid_to.isoformat()}: renew it first")
 
 
 def set_payout_account(profile: TechnicianProfile, kind: str, raw_account: str, bank_name: str | None):
-    """A bank card (Luhn-checked) or an Alipay account (mobile number or email)."""
+    """A bank card (Luhn-checked; the bank named from its BIN unless given) or an Alipay account
+    (mobile number or email)."""
     if profile.status == "submitted":
         _conflict("account", "the payout account cannot change while the profile is under review")
     account = _check_bank_card(raw_account) if kind == "bank_card" else _check_alipay(raw_account)
@@ -162,7 +184,13 @@ def set_payout_account(profile: TechnicianProfile, kind: str, raw_account: str, 
     profile.payout_account_enc = pii.encrypt(account, "payout_account")
     profile.payout_account_hash = pii.lookup_hash(account, "payout_account")
     profile.payout_account_masked = pii.mask_card(account) if kind == "bank_card" else pii.mask_alipay(account)
-    profile.bank_name = bank_name if kind == "bank_card" else None
+    profile.bank_name = (bank_name or _bank_by_bin(account)) if kind == "bank_card" else None
+
+
+def _bank_by_bin(card_number: str) -> str | None:
+    # Nobody types the bank: the BIN table names it (None when the table does not know the card).
+    match = banks.lookup(card_number)
+    return match.bank.name if match else None
 
 
 def _check_bank_card(raw: str) -> str:

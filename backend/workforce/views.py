@@ -25,6 +25,8 @@ def technician_out(technician: Technician, online_ids=None) -> dict:
         "role": profile.role,
         "legal_name": profile.legal_name,
         "id_number": profile.id_number_masked,
+        "id_valid_from": profile.id_valid_from,
+        "id_valid_to": _valid_to_out(profile),
         "has_id_photo": profile.id_photo_sha256 is not None,
         "payout_account": _payout_out(profile),
         "regions": [{"region_id": r, "state": s} for r, s in sorted(memberships(technician.id).items())],
@@ -51,6 +53,12 @@ def technician_detail(technician: Technician) -> dict:
     )
     out["pending_role_change"] = pending
     return out
+
+
+def _valid_to_out(profile) -> str | None:
+    if profile.id_valid_from is None:
+        return None
+    return profile.id_valid_to.isoformat() if profile.id_valid_to else "long_term"
 
 
 def _payout_out(profile) -> dict | None:

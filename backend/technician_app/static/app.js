@@ -1,6 +1,8 @@
 /* Gridwork technician app (H5). Only the public mobile API and the /technician socket.
- * Views by hash: #/login, #/home, #/order/<id>, #/points. `window.gridworkApp` exposes the
- * state for the browser test. */
+ * Views by hash: #/login, #/home, #/orders/<id> (#/order/<id> too), #/points, and the views the
+ * other scripts add through `gw.addView` (money.js: #/earnings, #/records; push.js: #/settings;
+ * register.js: #/register, #/profile). `window.gridworkApp` exposes the state for the browser
+ * tests; `window.gw` the helpers the other scripts share. */
 (function () {
   "use strict";
   const { t, setLang, getLang } = window.gwI18n;
@@ -20,6 +22,9 @@
     rendered: null, // the view shown last (tests wait on it)
   };
   window.gridworkApp = app;
+  const views = []; // [{pattern, render(match)}] added by the other scripts
+  const onSignIn = []; // called after sign-in and on every start with a token
+  const onSignOut = []; // called (awaited) before the token is dropped
 
   // --- helpers ------------------------------------------------------------------------------
 
@@ -46,7 +51,7 @@
     const response = await fetch(API + path, { method: opts.method || "GET", headers, body });
     const data = response.status === 204 ? null : await response.json().catch(() => null);
     if (response.status === 401 && path !== "/auth/login") {
-      signOut();
+      signOut(true);
     }
     if (!response.ok) {
       const error = new Error((data && data.detail) || response.statusText);
@@ -75,28 +80,34 @@
       <label for="phone">${t("phone")}</label><input id="phone" type="tel" autocomplete="username">
       <label for="password">${t("password")}</label><input id="password" type="password" autocomplete="current-password">
       <p id="login-error" class="error"></p>
-      <button id="signin-button" class="primary" type="button">${t("sign_in")}</button></section>`;
+      <button id="signin-button" class="primary" type="button">${t("sign_in")}</button>
+      <p class="muted"><a id="register-link" href="#/register">${t("register_link")}</a></p></section>`;
     document.getElementById("signin-button").onclick = async () => {
       try {
         const tokens = await api("/auth/login", {
           method: "POST",
           body: { phone: document.getElementById("phone").value, password: document.getElementById("password").value },
         });
-        app.token = tokens.access_token;
-        localStorage.setItem("gw_token", app.token);
+        signedIn(tokens.access_token);
         await start();
-        location.hash = "#/home";
+        // A deep link (e.g. from a notification) opened before signing in is shown now.
+        if (!location.hash || /^#\/(login|register)/.test(location.hash)) location.hash = "#/home";
+        else route();
       } catch (error) {
         document.getElementById("login-error").textContent = error.status === 401 ? t("wrong_login") : t("error", { detail: error.message });
       }
     };
   }
 
-  function signOut() {
+  // `expired`: the server refused the token already, so the sign-out hooks cannot call the API.
+  async function signOut(expired) {
+    if (!app.token) return;
+    if (!expired) for (const hook of onSignOut) await Promise.resolve().then(hook).catch(() => null);
     stopTracking();
     if (app.socket) app.socket.disconnect();
     app.socket = null;
     app.token = null;
+    app.me = null;
     localStorage.removeItem("gw_token");
     location.hash = "#/login";
   }
@@ -215,7 +226,9 @@
     const feedCards = feed.items.filter((o) => !offered.has(o.id)).map((o) => orderCard(o, `<button class="claim" data-id="${o.id}">${t("claim")}</button><button class="open" data-id="${o.id}">${t("open")}</button>`));
     const mineCards = mine.items.map((o) => orderCard(o, `<button class="primary open" data-id="${o.id}">${t("open")}</button>`));
     const none = `<p class="muted">${t("none")}</p>`;
-    view.innerHTML = `${tabs("home")}
+    const unfinished = app.me && app.me.status !== "approved"
+      ? `<section id="onboarding-banner">${t("finish_profile")} <a href="#/profile">${t("profile_" + app.me.status)}</a></section>` : "";
+    view.innerHTML = `${tabs("home")}${unfinished}
       <section><h2>${t("shift")}: <span id="shift-state">${app.onShift ? t("on_shift") : t("off_shift")}</span></h2>
         <button id="shift-toggle" class="${app.onShift ? "" : "primary"}" type="button">${app.onShift ? t("go_off_shift") : t("go_on_shift")}</button>
         <p class="muted" id="queued">${app.fixes.length ? t("queued_fixes", { n: app.fixes.length }) : ""}</p></section>
@@ -227,28 +240,25 @@
     app.rendered = "home";
   }
 
+  const TABS = [["home", "tab_orders"], ["points", "points"], ["earnings", "earnings"], ["records", "records"], ["settings", "tab_me"]];
   function tabs(active) {
-    return `<nav class="tabs"><a href="#/home" class="${active === "home" ? "active" : ""}">${t("my_orders")}</a>
-      <a href="#/points" class="${active === "points" ? "active" : ""}">${t("points")}</a>
-      <a href="#/login" id="sign-out">${t("sign_out")}</a></nav>`;
+    return `<nav class="tabs">${TABS.map(([name, label]) => `<a href="#/${name}" class="${active === name ? "active" : ""}">${t(label)}</a>`).join("")}</nav>`;
   }
 
   function bindOrderButtons() {
     const on = (cls, fn) => view.querySelectorAll("button." + cls).forEach((b) => { b.onclick = () => fn(Number(b.dataset.id)); });
-    on("open", (id) => { location.hash = `#/order/${id}`; });
+    on("open", (id) => { location.hash = `#/orders/${id}`; });
     on("claim", (id) => act(id, "claim", t("claimed")));
     on("accept", (id) => act(id, "accept", t("claimed")));
     on("decline", (id) => act(id, "decline", null, true));
-    const out = document.getElementById("sign-out");
-    if (out) out.onclick = (e) => { e.preventDefault(); signOut(); };
   }
 
   async function act(orderId, action, okText, stay) {
     try {
       await api(`/orders/${orderId}/${action}`, { method: "POST", body: {} });
       if (okText) toast(okText);
-      if (stay) refresh(); else location.hash = `#/order/${orderId}`;
-      if ((location.hash || "") === `#/order/${orderId}`) renderOrder(orderId);
+      if (stay) refresh(); else location.hash = `#/orders/${orderId}`;
+      if ((location.hash || "") === `#/orders/${orderId}`) renderOrder(orderId);
     } catch (error) {
       toast(error.status === 409 && action === "claim" ? t("taken") : t("error", { detail: error.message }));
       refresh();
@@ -419,6 +429,7 @@
     app.me = await api("/me");
     connect();
     if (app.onShift) startTracking();
+    onSignIn.forEach((hook) => Promise.resolve().then(hook).catch((e) => toast(t("error", { detail: e.message }))));
   }
 
   function applyStaticText() {
@@ -431,11 +442,18 @@
   async function route() {
     applyStaticText();
     const hash = location.hash || "#/home";
-    if (!app.token) { renderLogin(); app.rendered = "login"; return; }
+    const publicView = views.find((v) => v.public && v.pattern.test(hash));
+    if (!app.token) {
+      if (publicView) await publicView.render(hash.match(publicView.pattern));
+      else { renderLogin(); app.rendered = "login"; }
+      return;
+    }
     try {
       if (!app.me) await start();
-      const match = hash.match(/^#\/order\/(\d+)/);
+      const match = hash.match(/^#\/orders?\/(\d+)/);
+      const added = views.find((v) => v.pattern.test(hash));
       if (match) await renderOrder(Number(match[1]));
+      else if (added) await added.render(hash.match(added.pattern));
       else if (hash.startsWith("#/points")) await renderPoints();
       else if (hash.startsWith("#/login")) { renderLogin(); app.rendered = "login"; }
       else await renderHome();
@@ -444,7 +462,28 @@
     }
   }
 
+  // Amounts are integer fen: format them with integer arithmetic (no float rounding).
+  function money(fen) {
+    const n = Number(fen || 0);
+    const abs = Math.abs(n);
+    const yuan = String(Math.floor(abs / 100)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+    return `${n < 0 ? "-" : ""}¥${yuan}.${String(abs % 100).padStart(2, "0")}`;
+  }
+
+  function signedIn(token) {
+    app.token = token;
+    localStorage.setItem("gw_token", token);
+  }
+
+  window.gw = {
+    app, api, t, esc, toast, money, tabs, view, route, signOut, signedIn, start,
+    addView(pattern, render, opts = {}) { views.push({ pattern, render, public: !!opts.public }); },
+    onSignIn(hook) { onSignIn.push(hook); },
+    onSignOut(hook) { onSignOut.push(hook); },
+  };
+
   document.getElementById("lang").onclick = () => { setLang(getLang() === "zh" ? "en" : "zh"); route(); };
   window.addEventListener("hashchange", route);
-  route();
+  // The other scripts load after this one and add their views first.
+  document.addEventListener("DOMContentLoaded", route);
 })();
