@@ -83,10 +83,11 @@ def test_the_card_photos_are_read_and_the_fields_confirmed_as_they_came(client, 
         ({"id_valid_from": "2020-01-01", "id_valid_to": "2019-01-01"}, "id_valid_to"),
         ({"id_valid_from": "2999-01-01", "id_valid_to": "long_term"}, "id_valid_from"),
         ({"id_valid_from": "2020-01-01"}, "id_valid_to"),
+        ({"id_valid_from": None, "id_valid_to": "2040-01-01"}, "id_valid_from"),
         ({"id_valid_from": "2020-01-01", "id_valid_to": "2040-02-30"}, "id_valid_to"),
         ({"id_valid_from": "2020-01-01", "id_valid_to": "forever"}, "id_valid_to"),
     ],
-    ids=["expired", "ends-before-it-starts", "starts-in-the-future", "half-sent", "no-such-day", "not-a-date"],
+    ids=["expired", "ends-before-it-starts", "starts-in-the-future", "no-end", "no-start", "no-such-day", "not-a-date"],
 )
 def test_a_card_not_in_force_is_refused_naming_the_date(client, register, validity, field):
     headers, _ = register()
