@@ -11,6 +11,7 @@ import requests
 from stdnum import luhn
 
 from backend import storage
+from backend.workforce import ocr
 from tests.fixtures.id_card_image import garbage_png, make_card
 from tests.integration.workforce.conftest import MOBILE
 
@@ -131,6 +132,13 @@ def test_a_photo_that_is_no_id_card_is_refused_naming_the_side(client, register,
     refused = _read(client, headers, front, back)
     assert refused.status_code == 422, refused.get_json()
     assert refused.get_json()["errors"][0]["field"] == field
+
+
+def test_a_server_with_cards_queued_asks_to_come_back(client, register, monkeypatch):
+    headers, _ = register()
+    monkeypatch.setattr(ocr, "_in_flight", ocr.MAX_IN_FLIGHT)
+    busy = _read(client, headers, make_card(seed=6).front_png)
+    assert busy.status_code == 503 and busy.get_json()["retry_after"] > 0
 
 
 def test_the_ocr_needs_a_technician(client):
