@@ -106,9 +106,23 @@ def _gevent_patched() -> bool:
     return monkey.is_module_patched("threading")
 
 
+MAX_IN_FLIGHT = 6  # photos read or waiting in one process: beyond, the last would wait ~20 s
+_in_flight = 0
+
+
+def busy() -> bool:
+    """Whether this process already has as many photos to read as it should queue."""
+    return _in_flight >= MAX_IN_FLIGHT
+
+
 def read_lines(image: Image.Image) -> list[OcrLine]:
     """The text boxes of a photo, in the engine's reading order, off the event loop under gevent."""
-    if _gevent_patched():
-        return _gevent_pool().apply(_recognize, (image,))
-    with _direct_lock:
-        return _recognize(image)
+    global _in_flight
+    _in_flight += 1
+    try:
+        if _gevent_patched():
+            return _gevent_pool().apply(_recognize, (image,))
+        with _direct_lock:
+            return _recognize(image)
+    finally:
+        _in_flight -= 1

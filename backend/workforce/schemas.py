@@ -68,9 +68,9 @@ class IdentityIn(Schema):
 
     @validates_schema(pass_original=True)
     def _validity_together(self, data, original, **kwargs):
-        sent = {key for key in ("id_valid_from", "id_valid_to") if (original or {}).get(key) is not None}
-        if len(sent) == 1:
-            raise ValidationError("send id_valid_from and id_valid_to together", "id_valid_to")
+        missing = [key for key in ("id_valid_from", "id_valid_to") if (original or {}).get(key) is None]
+        if len(missing) == 1:
+            raise ValidationError("send id_valid_from and id_valid_to together", missing[0])
 
 
 class PayoutIn(Schema):

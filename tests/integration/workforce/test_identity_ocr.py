@@ -11,6 +11,7 @@ import requests
 from stdnum import luhn
 
 from backend import storage
+from backend.workforce import ocr
 from tests.fixtures.id_card_image import garbage_png, make_card
 from tests.integration.workforce.conftest import MOBILE
 
@@ -83,10 +84,11 @@ def test_the_card_photos_are_read_and_the_fields_confirmed_as_they_came(client, 
         ({"id_valid_from": "2020-01-01", "id_valid_to": "2019-01-01"}, "id_valid_to"),
         ({"id_valid_from": "2999-01-01", "id_valid_to": "long_term"}, "id_valid_from"),
         ({"id_valid_from": "2020-01-01"}, "id_valid_to"),
+        ({"id_valid_from": None, "id_valid_to": "2040-01-01"}, "id_valid_from"),
         ({"id_valid_from": "2020-01-01", "id_valid_to": "2040-02-30"}, "id_valid_to"),
         ({"id_valid_from": "2020-01-01", "id_valid_to": "forever"}, "id_valid_to"),
     ],
-    ids=["expired", "ends-before-it-starts", "starts-in-the-future", "half-sent", "no-such-day", "not-a-date"],
+    ids=["expired", "ends-before-it-starts", "starts-in-the-future", "no-end", "no-start", "no-such-day", "not-a-date"],
 )
 def test_a_card_not_in_force_is_refused_naming_the_date(client, register, validity, field):
     headers, _ = register()
@@ -130,6 +132,13 @@ def test_a_photo_that_is_no_id_card_is_refused_naming_the_side(client, register,
     refused = _read(client, headers, front, back)
     assert refused.status_code == 422, refused.get_json()
     assert refused.get_json()["errors"][0]["field"] == field
+
+
+def test_a_server_with_cards_queued_asks_to_come_back(client, register, monkeypatch):
+    headers, _ = register()
+    monkeypatch.setattr(ocr, "_in_flight", ocr.MAX_IN_FLIGHT)
+    busy = _read(client, headers, make_card(seed=6).front_png)
+    assert busy.status_code == 503 and busy.get_json()["retry_after"] > 0
 
 
 def test_the_ocr_needs_a_technician(client):
