@@ -407,5 +407,10 @@ if [ ! -x /usr/bin/chromium ] && [ "${GRIDWORK_NO_BROWSER:-0}" != 1 ]; then
     log "installing chromium (browser test)"
     apt_install chromium || log "WARNING: chromium not installed (${APT_ERROR}); the browser test will be skipped"
 fi
+# OpenCV (pulled in by rapidocr-onnxruntime, which reads ID card photos) loads libGL and GLib at import.
+if ! "$VPY" -c "import cv2" >/dev/null 2>&1; then
+    log "installing libgl1 and libglib2.0-0 (OpenCV, ID card reading)"
+    apt_install libgl1 libglib2.0-0 || log "WARNING: libgl1 not installed (${APT_ERROR}); ID card reading fails"
+fi
 
 log "done"
