@@ -238,7 +238,8 @@ def _explain(order: Order, fit: dict[int, tuple]) -> list[dict]:
         return []
     pool = id_array(_pool(order.region_id))
     stmt = checks_query(req, pool, matching.load_of(Technician.id)).order_by(Technician.id)
-    rows = [row for row in db.session.execute(stmt) if row[0] not in fit][:EXPLAINED_AT_MOST]
+    # PostgreSQL evaluates the per-row checks after the LIMIT: only for the rows shown.
+    rows = db.session.execute(stmt.where(Technician.id.not_in(list(fit))).limit(EXPLAINED_AT_MOST)).all()
     online = online_among([row[0] for row in rows])
     names, limit = check_names(req), current_app.config["ORDER_MAX_ACTIVE_PER_TECHNICIAN"]
     explained = []
