@@ -227,8 +227,9 @@ def build(conn, args, rng) -> World:
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
     build_matching_positions(cur, rng, world)
     raw.commit()
-    cur.execute("ANALYZE")
-    raw.commit()
+    raw.autocommit = True  # VACUUM: index-only scans need the visibility map a live database has
+    cur.execute("VACUUM ANALYZE")
+    raw.autocommit = False
     return world
 
 
