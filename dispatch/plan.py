@@ -70,6 +70,7 @@ class Plan:
     objective: int
     status: str
     seconds: float
+    search_workers: int = 1  # processes the search ran on (one when forking was not safe)
 
     def route(self, technician_id: str) -> Route:
         """The route of one technician."""

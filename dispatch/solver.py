@@ -55,8 +55,8 @@ def solve(
         if params.keep_better and initial_routes is not None and left < MIN_SEARCH_SECONDS:
             # Building the OR-Tools model alone would overrun; keep-better would keep the start.
             routes = repair(problem, initial_routes)
-            return plan_of(problem, routes, "START_ONLY", perf_counter() - began)
-    return _search_whole_or_parts(problem, params, seed, time_limit, initial_routes, began)
+            return _ran_on(params, plan_of(problem, routes, "START_ONLY", perf_counter() - began))
+    return _ran_on(params, _search_whole_or_parts(problem, params, seed, time_limit, initial_routes, began))
 
 
 def first_routes(problem: Problem, params: Params, seed: int, budget: float) -> Routes | None:
@@ -101,7 +101,12 @@ def replan(
     routes = carried_routes(problem, previous)
     if params.warm_start in ("greedy", "auto"):
         routes = greedy_routes(problem, start=routes)  # new orders go in around the old plan
-    return _search_whole_or_parts(problem, params, seed, time_limit, routes, began)
+    return _ran_on(params, _search_whole_or_parts(problem, params, seed, time_limit, routes, began))
+
+
+def _ran_on(params: Params, plan: Plan) -> Plan:
+    """The plan, saying how many processes its search could use (a host can check it got its cores)."""
+    return replace(plan, search_workers=params.search_workers)
 
 
 def _fork_safe(params: Params) -> Params:

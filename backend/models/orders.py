@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,6 +41,7 @@ ORDER_STATES = (
     "cancelled",
     "expired",
 )
+IN_HAND_STATES = ("assigned", "accepted", "en_route", "on_site", "rejected")  # = orders.transitions.ACTIVE
 PRIORITIES = ("urgent", "high", "normal", "low")
 DISPATCH_MODES = ("grab", "auto")
 OFFER_STATES = ("open", "claimed", "accepted", "declined", "expired", "withdrawn")
@@ -59,6 +61,14 @@ class Order(Timestamped, db.Model):
         UniqueConstraint("org_id", "client_ref", name="uq_orders_org_client_ref"),
         Index("ix_orders_open_region", "region_id", "status"),
         Index("ix_orders_technician_status", "technician_id", "status"),
+        # Candidate ranking (migration 0012): orders in hand (transitions.ACTIVE) and ratings, index only.
+        Index("ix_orders_in_hand", "technician_id", postgresql_where=text(f"status IN {IN_HAND_STATES}")),
+        Index(
+            "ix_orders_rated",
+            "technician_id",
+            postgresql_include=["quality_rating"],
+            postgresql_where=text("quality_rating IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -66,6 +67,10 @@ class TechnicianProfile(db.Model):
     __table_args__ = (
         check_in("status", PROFILE_STATES, "ck_technician_profiles_status"),
         check_in("payout_kind", PAYOUT_KINDS, "ck_technician_profiles_payout_kind"),
+        # Eligibility checks approval and role per technician, index only (migration 0012).
+        Index(
+            "ix_technician_profiles_approved", "technician_id", "role_id", postgresql_where=text("status = 'approved'")
+        ),
     )
 
     technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True)
@@ -104,6 +109,15 @@ class TechnicianSkill(Timestamped, db.Model):
         CheckConstraint(f"level BETWEEN 1 AND {MAX_SKILL_LEVEL}", name="ck_technician_skills_level"),
         CheckConstraint("valid_until IS NULL OR valid_until >= valid_from", name="ck_technician_skills_validity"),
         Index("ix_technician_skills_match", "skill_id", "state", "level"),
+        # Eligibility probes a technician's valid skills without visiting the table (migration 0012).
+        Index(
+            "ix_technician_skills_valid",
+            "technician_id",
+            "skill_id",
+            "level",
+            postgresql_include=["valid_from", "valid_until"],
+            postgresql_where=text("state = 'verified'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -127,7 +141,11 @@ class TechnicianRegion(Timestamped, db.Model):
     """Membership of a technician in a region or grid: requested by them, or active."""
 
     __tablename__ = "technician_regions"
-    __table_args__ = (check_in("state", REGION_STATES, "ck_technician_regions_state"),)
+    __table_args__ = (
+        check_in("state", REGION_STATES, "ck_technician_regions_state"),
+        # Eligibility starts from the active members of the order's regions (migration 0012).
+        Index("ix_technician_regions_active", "region_id", "technician_id", postgresql_where=text("state = 'active'")),
+    )
 
     technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True, index=True)

@@ -11,7 +11,7 @@ takes a transaction-scoped advisory lock on that technician, then counts, then u
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import any_, func, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 
 from backend.errors import AtCapacity, NotEligible, NotFound
@@ -23,7 +23,9 @@ from backend.orders.notify import offers_made, to_technician
 from backend.orders.service import order_point
 from backend.orders.state import record, transition
 from backend.places.tree import region_ancestor_ids, region_descendant_ids
-from backend.workforce.eligibility import Requirements, SkillRequirement, eligible_query
+from backend.tracking.presence import online_among
+from backend.workforce.eligibility import Requirements, check_names, checks_query, id_array
+from geo.distance import haversine_m
 
 SYSTEM = ("system", None)
 TECHNICIAN_LOCK = 4004  # advisory-lock namespace for "one technician's workload"
@@ -184,22 +186,42 @@ def decline_assignment(order: Order, technician_id: int, reason=None, *, state="
 # --- candidates (console) ----------------------------------------------------------------------
 
 
+CANDIDATE_PHASES = ("fit", "rank", "explain")  # candidates() in three steps (bench/candidates.py times each)
+EXPLAINED_AT_MOST = 100  # technicians of the order's city whose exclusion is explained
+
+
 def candidates(order: Order) -> dict:
-    """Eligible, online technicians with room, ranked; and the reason each other one is left out."""
-    pool = _pool(order)
-    reasons = _reasons(order, pool)
-    fit = [tid for tid in pool if not reasons[tid]]
+    """Eligible, online technicians with room, ranked; and why up to EXPLAINED_AT_MOST other
+    technicians of the order's city are left out. A few statements whatever the province's
+    size: eligibility with load, rating and feed position in one (indexes of migration 0012),
+    presence and live positions from Redis for those only, the reasons in one more."""
+    fit = _fit(order)
+    return {"order_id": order.id, "candidates": _rank(order, fit), "excluded": _explain(order, fit)}
+
+
+def _fit(order: Order) -> dict[int, tuple]:
+    """{technician_id: (load, rating, feed position)} of everyone eligible (workforce's rule,
+    whole province), online and under their limit of orders in hand."""
+    limit = current_app.config["ORDER_MAX_ACTIVE_PER_TECHNICIAN"]
+    room = {row[0]: (row[1], row[2], (row[3], row[4]) if row[3] is not None else None)
+            for row in matching.eligible_standing(order) if row[1] < limit}  # fmt: skip
+    online = online_among(room)
+    return {tid: standing for tid, standing in room.items() if tid in online}
+
+
+def _rank(order: Order, fit: dict[int, tuple]) -> list[dict]:
     point = order_point(order)
-    matching.refresh_positions(fit)
-    distances = matching.knn_order(fit, point)
-    load, rating = matching.loads(fit), matching.ratings(fit)
-    ranked = [_candidate(tid, distances.get(tid), load.get(tid, 0), rating.get(tid)) for tid in fit]
+    where = matching.position_now(list(fit), {tid: s[2] for tid, s in fit.items() if s[2]}) if point else {}
+    ranked = [
+        _candidate(tid, haversine_m(*where[tid], *point) if tid in where else None, load, rating)
+        for tid, (load, rating, _) in fit.items()
+    ]
     ranked.sort(key=lambda c: (_score(c), c["technician_id"]))
-    excluded = [{"technician_id": tid, "reasons": reasons[tid]} for tid in pool if reasons[tid]]
-    return {"order_id": order.id, "candidates": ranked, "excluded": excluded}
+    return ranked
 
 
 def _candidate(tid, metres, load, rating):
+    rating = float(rating) if rating is not None else None
     return {"technician_id": tid, "distance_m": metres, "load": load, "rating": rating, "online": True}
 
 
@@ -208,43 +230,52 @@ def _score(c):
     return km + matching.LOAD_PENALTY_KM * c["load"] - matching.RATING_BONUS_KM * ((c["rating"] or 3) - 3)
 
 
-def _pool(order: Order) -> list[int]:
-    """Technicians with any membership in the order's city (so siblings are explained too)."""
-    if order.region_id is None:
+def _explain(order: Order, fit: dict[int, tuple]) -> list[dict]:
+    """Why the others of the order's city are not candidates: one statement for every requirement
+    and their load, then presence."""
+    req = matching.requirements_for(order)
+    if req is None:
         return []
-    root = db.session.scalar(
-        select(Region.id).where(Region.id.in_(region_ancestor_ids(order.region_id)), Region.parent_id.is_(None))
-    )
-    family = region_descendant_ids(root or order.region_id)
-    stmt = select(TechnicianRegion.technician_id).where(TechnicianRegion.region_id.in_(family)).distinct()
-    return sorted(db.session.scalars(stmt.limit(500)))
+    pool = id_array(_pool(order.region_id))
+    stmt = checks_query(req, pool, matching.load_of(Technician.id)).order_by(Technician.id)
+    # PostgreSQL evaluates the per-row checks after the LIMIT: only for the rows shown.
+    rows = db.session.execute(stmt.where(Technician.id.not_in(list(fit))).limit(EXPLAINED_AT_MOST)).all()
+    online = online_among([row[0] for row in rows])
+    names, limit = check_names(req), current_app.config["ORDER_MAX_ACTIVE_PER_TECHNICIAN"]
+    explained = []
+    for tid, load, *flags in rows:
+        missing = [name for name, ok in zip(names, flags, strict=True) if not ok]
+        if "approved" in missing:
+            reasons = ["profile not approved or account inactive"]
+        else:
+            reasons = [_reason(name, req) for name in missing]
+            reasons += ["offline (no heartbeat in 90 s)"] if tid not in online else []
+            reasons += [f"at capacity ({load} orders)"] if load >= limit else []
+        if reasons:  # none: they became fit since _fit looked (presence moves)
+            explained.append({"technician_id": tid, "reasons": reasons})
+    return explained
 
 
-def _reasons(order: Order, pool: list[int]) -> dict[int, list[str]]:
+def _reason(requirement: str, req: Requirements) -> str:
+    if requirement == "region":
+        return "not serving the order's region"
+    if requirement == "role":
+        return f"role is not {req.role_code}"
+    code = requirement.removeprefix("skill:")
+    level = next(s.min_level for s in req.skills if s.code == code)
+    return f"no valid verified {code} at level {level}+"
 
-    def passing(req):
-        return set(db.session.scalars(eligible_query(req).where(Technician.id.in_(pool))))
 
-    approved = passing(Requirements())
-    checks = [(passing(Requirements(region_id=order.region_id)), "not serving the order's region")]
-    if order.role_code:
-        checks.append((passing(Requirements(role_code=order.role_code)), f"role is not {order.role_code}"))
-    for s in order.skills:
-        checks.append(
-            (
-                passing(Requirements(skills=(SkillRequirement(s.skill_code, s.min_level),))),
-                f"no valid verified {s.skill_code} at level {s.min_level}+",
-            )
-        )
-    online = matching.online_ids()
-    load = matching.loads(pool)
-    limit = current_app.config["ORDER_MAX_ACTIVE_PER_TECHNICIAN"]
-    out = {}
-    for tid in pool:
-        if tid not in approved:
-            out[tid] = ["profile not approved or account inactive"]
-            continue
-        out[tid] = [why for ok, why in checks if tid not in ok]
-        out[tid] += ["offline (no heartbeat in 90 s)"] if tid not in online else []
-        out[tid] += [f"at capacity ({load[tid]} orders)"] if load.get(tid, 0) >= limit else []
-    return out
+def _pool(region_id: int):
+    """A select (column `id`) of technicians with a membership (any state) in the region's city:
+    up to 2 x EXPLAINED_AT_MOST members of the region and its ancestors (the ones a dispatcher
+    asks about first) and as many of the whole city, each part stopping inside its index scan,
+    so a city of 10,000 technicians costs what a few hundred do."""
+    own = id_array(region_ancestor_ids(region_id, nested=True))
+    root = select(Region.id).where(Region.id == any_(own), Region.parent_id.is_(None)).scalar_subquery()
+    city = id_array(region_descendant_ids(root, nested=True))
+    cap = 2 * EXPLAINED_AT_MOST  # the fit are dropped afterwards
+    member = TechnicianRegion.technician_id.label("id")
+    near = select(member).where(TechnicianRegion.region_id == any_(own)).limit(cap)
+    rest = select(member).where(TechnicianRegion.region_id == any_(city)).limit(cap)
+    return union_all(near, rest)

@@ -8,8 +8,9 @@ The per-order direction uses `eligible_query`; the feed runs the same rule the o
 
 Ranking (documented here because the console and the feed show it):
 - feed: distance in km + a priority handicap (urgent 0, high 3, normal 6, low 10 km);
-- candidates: KNN distance (`<->` on matching_positions' GiST index) in km
-  + 2 km per order in hand - 1 km per rating star above 3.
+- candidates: great-circle distance in km from the newest known position (tracking's live fix,
+  else the last one reported to the feed or a check-in) + 2 km per order in hand - 1 km per
+  rating star above 3.
 """
 
 from datetime import UTC, datetime
@@ -37,8 +38,7 @@ from backend.models import (
 from backend.models.base import utcnow
 from backend.orders.transitions import ACTIVE, OPEN
 from backend.tracking.positions import lon_lats
-from backend.tracking.presence import online_technician_ids
-from backend.workforce.eligibility import Requirements, SkillRequirement, eligible_query, skill_valid_on
+from backend.workforce.eligibility import Requirements, SkillRequirement, eligible_query, keep_online, skill_valid_on
 
 PRIORITY_HANDICAP_KM = {"urgent": 0, "high": 3, "normal": 6, "low": 10}
 LOAD_PENALTY_KM = 2.0
@@ -55,7 +55,7 @@ def requirements_for(order: Order, *, online_only=False) -> Requirements | None:
 
 def eligible_ids(order: Order, *, online_only=False) -> list[int]:
     req = requirements_for(order, online_only=online_only)
-    return list(db.session.scalars(eligible_query(req).order_by(Technician.id))) if req else []
+    return keep_online(list(db.session.scalars(eligible_query(req).order_by(Technician.id))), req) if req else []
 
 
 def is_eligible(order: Order, technician_id: int) -> bool:
@@ -164,14 +164,18 @@ def remember_position(technician_id: int, lon_lat):
     )
 
 
-# --- load and rating -------------------------------------------------------------------------
+# --- load, rating and position: what ranking reads ----------------------------------------------
+
+
+def _in_hand():
+    return Order.status.in_(ACTIVE)
 
 
 def loads(technician_ids) -> dict[int, int]:
     """Orders in hand (assigned … on site, or a rejected delivery to redo) per technician."""
     rows = db.session.execute(
         select(Order.technician_id, func.count())
-        .where(Order.technician_id.in_(list(technician_ids)), Order.status.in_(ACTIVE))
+        .where(Order.technician_id.in_(list(technician_ids)), _in_hand())
         .group_by(Order.technician_id)
     )
     return dict(rows.all())
@@ -186,19 +190,48 @@ def ratings(technician_ids) -> dict[int, float]:
     return {tid: float(avg) for tid, avg in rows}
 
 
-def knn_order(technician_ids, lon_lat):
-    """{technician_id: metres} for those with a known position, nearest first (KNN on the GiST index)."""
-    if lon_lat is None or not technician_ids:
-        return {}
-    point = from_shape(Point(*lon_lat), srid=4326)
-    here = func.ST_GeogFromWKB(func.ST_AsBinary(point))
-    stmt = (
-        select(MatchingPosition.technician_id, func.ST_Distance(func.geography(MatchingPosition.location), here))
-        .where(MatchingPosition.technician_id.in_(list(technician_ids)))
-        .order_by(MatchingPosition.location.op("<->")(point))
+def load_of(technician_id_column):
+    """SQL: the technician's orders in hand (as `loads`), for one row of a larger select."""
+    return (
+        select(func.count())
+        .where(Order.technician_id == technician_id_column, _in_hand())
+        .scalar_subquery()
+        .label("load")
     )
-    return {tid: float(m) for tid, m in db.session.execute(stmt)}
 
 
-def online_ids() -> set[int]:
-    return set(online_technician_ids())
+def _rating_of(technician_id_column):
+    return (
+        select(func.avg(Order.quality_rating))
+        .where(Order.technician_id == technician_id_column, Order.quality_rating.is_not(None))
+        .scalar_subquery()
+        .label("rating")
+    )
+
+
+def eligible_standing(order: Order):
+    """Everyone eligible for the order (workforce's rule, all but presence) with what ranking
+    needs, in one statement: rows of (technician_id, load, rating, feed_lon, feed_lat), where
+    feed_* is the last position they reported to the feed or a check-in (None if never)."""
+    req = requirements_for(order)
+    if req is None:
+        return []
+    stmt = (
+        eligible_query(req)
+        .add_columns(
+            load_of(Technician.id),
+            _rating_of(Technician.id),
+            func.ST_X(MatchingPosition.location),
+            func.ST_Y(MatchingPosition.location),
+        )
+        .outerjoin(MatchingPosition, MatchingPosition.technician_id == Technician.id)
+        .order_by(Technician.id)
+    )
+    return db.session.execute(stmt).all()
+
+
+def position_now(technician_ids, feed: dict) -> dict[int, tuple[float, float]]:
+    """(lon, lat) per technician: tracking's newest live fix, else `feed` (technician id ->
+    the last position they reported to the feed or a check-in). Ranking writes nothing."""
+    found = lon_lats(list(technician_ids)) if technician_ids else {}
+    return {tid: found.get(tid) or feed[tid] for tid in technician_ids if found.get(tid) or feed.get(tid)}

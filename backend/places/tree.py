@@ -7,16 +7,21 @@ from backend.extensions import db
 from backend.models import DispatcherRegion, Region
 
 
-def region_ancestor_ids(region_id: int):
-    """A select of the region's id and all its ancestors' (recursive CTE)."""
-    chain = select(Region.id, Region.parent_id).where(Region.id == region_id).cte("region_up", recursive=True)
+def region_ancestor_ids(region_id: int, *, nested=False):
+    """A select of the region's id and all its ancestors' (recursive CTE; `nested` keeps the
+    WITH inside the subquery, for a statement that walks the tree more than once)."""
+    chain = (
+        select(Region.id, Region.parent_id)
+        .where(Region.id == region_id)
+        .cte("region_up", recursive=True, nesting=nested)
+    )
     chain = chain.union_all(select(Region.id, Region.parent_id).where(Region.id == chain.c.parent_id))
     return select(chain.c.id)
 
 
-def region_descendant_ids(region_id: int):
-    """A select of the region's id and all its descendants' (recursive CTE)."""
-    tree = select(Region.id).where(Region.id == region_id).cte("region_down", recursive=True)
+def region_descendant_ids(region_id: int, *, nested=False):
+    """A select of the region's id and all its descendants' (recursive CTE; `nested` as above)."""
+    tree = select(Region.id).where(Region.id == region_id).cte("region_down", recursive=True, nesting=nested)
     tree = tree.union_all(select(Region.id).where(Region.parent_id == tree.c.id))
     return select(tree.c.id)
 

@@ -367,6 +367,7 @@ def plan_stats(result: dispatch.Plan, problem: dispatch.Problem) -> dict:
         "lateness_s": sum(s.lateness for s in stops),
         "solver_status": result.status,
         "solve_seconds": round(result.seconds, 2),
+        "search_workers": result.search_workers,
     }
 
 

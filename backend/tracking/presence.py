@@ -22,6 +22,17 @@ def online_technician_ids(now: float | None = None) -> list[int]:
     return [int(m) for m in members]
 
 
+def online_among(ids, now: float | None = None) -> set[int]:
+    """Which of these technicians are online: one ZMSCORE for the ids asked, so a caller with a
+    short list never reads the whole online set (tens of thousands at province scale)."""
+    if not ids:
+        return set()
+    now = time.time() if now is None else now
+    ids = list(ids)
+    scores = get_redis().zmscore(PRESENCE_KEY, [str(i) for i in ids])
+    return {i for i, score in zip(ids, scores, strict=True) if score is not None and score >= now - ONLINE_WINDOW}
+
+
 def offline_technician_ids(ids, now: float) -> set[int]:
     """Technicians whose last heartbeat is older than the online window. One never seen
     is unknown, not offline: tracking may simply not be in use for them."""

@@ -18,12 +18,13 @@ from datetime import UTC, date, datetime
 
 from geoalchemy2.shape import from_shape
 from shapely.geometry import Point
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Integer, and_, any_, cast, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from backend.extensions import db
 from backend.models import Region, Role, Skill, Technician, TechnicianProfile, TechnicianRegion, TechnicianSkill, User
 from backend.places.tree import region_ancestor_ids, region_descendant_ids
-from backend.tracking.presence import online_technician_ids
+from backend.tracking.presence import online_among, online_technician_ids
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,20 @@ def skill_valid_on(on_date: date, min_level=1):
     )
 
 
+def id_array(ids_select):
+    """A select of ids (a column named `id`) as one array value inside the same statement.
+    `col = ANY(that array)` probes col's index per id with a sane row estimate, where
+    `col IN (recursive CTE)` gets a guess that makes the planner read the whole table."""
+    ids = ids_select.subquery()
+    # The cast keeps it one value: bare `ANY (SELECT ...)` would compare with each row.
+    return cast(select(func.array_agg(ids.c.id)).scalar_subquery(), ARRAY(Integer))
+
+
 def _member_of(region_ids_select):
     return exists().where(
         TechnicianRegion.technician_id == Technician.id,
         TechnicianRegion.state == "active",
-        TechnicianRegion.region_id.in_(region_ids_select),
+        TechnicianRegion.region_id == any_(id_array(region_ids_select)),
     )
 
 
@@ -95,32 +105,76 @@ def valid_skill_condition(code: str, min_level: int, on_date: date):
     """EXISTS a verified record of the skill at min_level+ whose validity spans on_date."""
     return exists().where(
         TechnicianSkill.technician_id == Technician.id,
-        TechnicianSkill.skill_id == Skill.id,
-        Skill.code == code,
+        TechnicianSkill.skill_id == select(Skill.id).where(Skill.code == code).scalar_subquery(),
         skill_valid_on(on_date, min_level),
     )
 
 
-def eligible_query(req: Requirements):
-    """A select of Technician.id for the requirements; matching may add ordering (e.g. KNN)."""
-    on_date = req.on_date or datetime.now(UTC).date()
-    stmt = (
-        select(Technician.id)
+def _approved():
+    return and_(TechnicianProfile.status == "approved", User.is_active.is_(True))
+
+
+def _technicians(*columns):
+    return (
+        select(*(columns or (Technician.id,)))
         .join(TechnicianProfile, TechnicianProfile.technician_id == Technician.id)
         .join(User, User.id == Technician.user_id)
-        .where(TechnicianProfile.status == "approved", User.is_active.is_(True))
     )
+
+
+def requirement_checks(req: Requirements) -> list[tuple[str, object]]:
+    """Each requirement but approval and presence as its own SQL condition, named ("region",
+    "point", "role", "skill:<code>"): together they are `eligible_query`; one by one they say
+    which requirement a technician misses (the console's reasons)."""
+    on_date = req.on_date or datetime.now(UTC).date()
+    checks = []
     if req.region_id is not None:
-        stmt = stmt.where(_member_of(region_ancestor_ids(req.region_id)))
+        checks.append(("region", _member_of(region_ancestor_ids(req.region_id))))
     if req.point is not None:
-        stmt = stmt.where(_covers_point(req.point))
+        checks.append(("point", _covers_point(req.point)))
     if req.role_code is not None:
-        stmt = stmt.where(_has_role(req.role_code))
+        checks.append(("role", _has_role(req.role_code)))
     for skill in req.skills:
-        stmt = stmt.where(valid_skill_condition(skill.code, skill.min_level, on_date))
-    if req.online_only:
-        stmt = stmt.where(Technician.id.in_(online_technician_ids() or [-1]))
-    return stmt
+        checks.append((f"skill:{skill.code}", valid_skill_condition(skill.code, skill.min_level, on_date)))
+    return checks
+
+
+def eligible_query(req: Requirements):
+    """A select of Technician.id meeting the requirements, all but presence (`online_only`):
+    presence lives in Redis and `keep_online` applies it to the answer, because handing SQL
+    every online id (tens of thousands in a province) costs more than the query itself.
+    Matching may add ordering or a filter on Technician.id."""
+    return _technicians().where(_approved(), *(condition for _, condition in requirement_checks(req)))
+
+
+def keep_online(ids: list[int], req: Requirements) -> list[int]:
+    """The ids (in their order) that are online, when the requirements ask for it."""
+    if not req.online_only:
+        return ids
+    online = online_among(ids)
+    return [i for i in ids if i in online]
+
+
+def check_names(req: Requirements) -> list[str]:
+    """The columns `checks_query` adds, in order: "approved", then `requirement_checks`' names."""
+    return ["approved", *(name for name, _ in requirement_checks(req))]
+
+
+def checks_query(req: Requirements, ids, *columns):
+    """A select of (technician id, *columns, then one boolean per `check_names(req)`) for the ids
+    (a list, or an array value such as `id_array(...)`): which requirement each one misses, in
+    one statement; presence is not judged here."""
+    checks = [_approved(), *(condition for _, condition in requirement_checks(req))]
+    wanted = Technician.id.in_(ids) if isinstance(ids, list | tuple | set) else Technician.id == any_(ids)
+    flags = [func.coalesce(condition, False).label(f"check_{i}") for i, condition in enumerate(checks)]
+    return _technicians(Technician.id, *columns, *flags).where(wanted)
+
+
+def unmet_requirements(req: Requirements, ids) -> dict[int, list[str]]:
+    """For each technician id: the names of the requirements they miss (see `check_names`)."""
+    names = check_names(req)
+    rows = db.session.execute(checks_query(req, list(ids)))
+    return {row[0]: [name for name, ok in zip(names, row[1:], strict=True) if not ok] for row in rows}
 
 
 def eligible_technicians(req: Requirements) -> list[EligibleTechnician]:
@@ -133,9 +187,9 @@ def eligible_technicians(req: Requirements) -> list[EligibleTechnician]:
     records never count, whatever the daily job has marked yet); online if asked.
     """
     ids_stmt = eligible_query(req).order_by(Technician.id)
-    if req.limit:
+    if req.limit and not req.online_only:
         ids_stmt = ids_stmt.limit(req.limit)
-    ids = list(db.session.scalars(ids_stmt))
+    ids = keep_online(list(db.session.scalars(ids_stmt)), req)[: req.limit or None]
     return _describe(ids, req) if ids else []
 
 

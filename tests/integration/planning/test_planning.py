@@ -343,3 +343,25 @@ def test_the_job_plans_with_the_production_parameters(app, client, city, monkeyp
     expected = dispatch.production_params(orders, technicians, dispatch.POLICIES["nearest-first"], time_budget_s=3)
     assert params == expected and params.warm_start == "auto" and params.keep_better
     assert "time_limit" not in kwargs, "the budget comes from the parameters, as in the benchmarks"
+
+
+def test_a_real_worker_gives_the_search_its_cores(app, client, city):
+    """The worker as the Procfile starts it runs each job in a forked work horse; the solver
+    falls back to one process when other threads are alive there (dispatch.parallel.fork_is_safe),
+    which would silently cost a threaded host its cores. The plan says what the search ran on."""
+    from dispatch.production import available_cores
+    from tests import live
+
+    if available_cores() < 2:
+        pytest.skip("one core: nothing to share")
+    for i in range(12):
+        add_order(app, city["org"], (104.01 + i * 0.012, 30.61 + (i % 5) * 0.03), region=city["region"])
+    worker = live.start("worker")
+    try:
+        plan_id = start_plan(client, city["staff"], city["region"], time_limit_s=3)
+        wait_until(lambda: plan(client, city["staff"], plan_id)["status"] in ("solved", "failed"), 120)
+        solved = plan(client, city["staff"], plan_id)
+        assert solved["status"] == "solved", (solved, live.log_tail(worker))
+        assert solved["stats"]["search_workers"] == available_cores()
+    finally:
+        live.stop(worker)
