@@ -72,6 +72,12 @@ def ensure_partition(day: date) -> None:
     _known_partitions.add(day)
 
 
+def forget_partitions() -> None:
+    """Forget which partitions this process has made: after the schema is rebuilt (migrations run
+    down and up again) the memo no longer matches the database."""
+    _known_partitions.clear()
+
+
 def ensure_partitions_ahead(days_ahead: int = 2, today: date | None = None) -> list[date]:
     """Today's partition and the next `days_ahead` ones (the daily job calls this)."""
     today = today or datetime.now(UTC).date()

@@ -197,9 +197,12 @@ def test_the_skill_profile_explains_each_dimension(client, factory):
 def test_migration_0002_seeds_the_catalogues_and_the_agreement(app):
     from flask_migrate import downgrade, upgrade
 
+    from backend.tracking.store import forget_partitions
+
     with app.app_context():
         downgrade(revision="0001")
         upgrade()
+        forget_partitions()  # the day partitions went with the tracking tables
         counts = db.session.execute(
             text(
                 "SELECT (SELECT count(*) FROM technician_roles), (SELECT count(*) FROM skills),"
