@@ -87,24 +87,38 @@ RETURNS TABLE (
     r_pending_id text, r_pending boolean, r_post_pending boolean, r_void_pending boolean, r_expiry boolean,
     r_linked boolean, r_timeout_s integer, r_expires_at timestamptz, r_journal_id uuid, r_reference text,
     r_user_data jsonb, r_created_at timestamptz, r_seq bigint
-) LANGUAGE plpgsql AS $$
+) LANGUAGE plpgsql
+-- The planner sizes the batch's arrays at 10 rows and a large batch's joins at millions: without
+-- this, JIT compiles those statements for seconds on every call.
+SET jit = off
+AS $$
 DECLARE
     items ledger_transfer_input[];
     x ledger_transfer_input;
+    named_ids text[]; pending_ids text[]; account_ids bigint[];
     n integer;
     -- the locked accounts, by position
     acc bigint[]; cur text[]; dmnec boolean[]; cmned boolean[];
     dp bigint[]; dq bigint[]; cp bigint[]; cq bigint[];
     dp0 bigint[]; dq0 bigint[]; cp0 bigint[]; cq0 bigint[];
-    -- the transfers stored and decided so far, and which pending transfers are resolved
+    -- the transfers stored (1 .. first_new - 1) and written by this batch so far (made[k]: where
+    -- item k's new transfer is); per item, where its id / pending id / resolution was stored, and
+    -- the nearest earlier item with the same id / whose id is its pending id / resolving the same
+    -- pending id (a chain of earlier items to walk: a map without hashing, linear in the batch)
     known ledger_transfers[];
-    known_at jsonb;
     known_n integer;
-    resolved jsonb;
     first_new integer;
+    made integer[];
+    stored_at integer[]; pending_at integer[]; stored_resolution text[];
+    same_before integer[]; pending_before integer[]; resolving_before integer[];
+    -- per item, the positions of its accounts and of its stored pending transfer's accounts
+    debit_at integer[]; credit_at integer[]; pending_debit_at integer[]; pending_credit_at integer[];
+    pos integer;
+    resolution text;
+    b integer;
     -- a linked chain's saved state
-    s_dp bigint[]; s_dq bigint[]; s_cp bigint[]; s_cq bigint[];
-    s_known_n integer; s_known_at jsonb; s_resolved jsonb;
+    moved_debit integer[]; moved_credit integer[]; moved_posted bigint[]; moved_pending bigint[];
+    s_known_n integer;
     outs ledger_outcome[] := '{}';
     o ledger_outcome;
     p ledger_transfers;
@@ -125,13 +139,16 @@ BEGIN
     items := ARRAY(SELECT j FROM jsonb_populate_recordset(NULL::ledger_transfer_input, transfers) AS j);
     n := coalesce(array_length(items, 1), 0);
     -- Lock every account the batch can touch, in id order (two calls never deadlock).
-    WITH named AS (
-        SELECT i.debit_account_id AS a FROM unnest(items) AS i
+    named_ids := ARRAY(SELECT i.id FROM unnest(items) AS i UNION SELECT i.pending_id FROM unnest(items) AS i);
+    pending_ids := ARRAY(SELECT DISTINCT i.pending_id FROM unnest(items) AS i WHERE i.pending_id IS NOT NULL);
+    account_ids := ARRAY(
+        SELECT i.debit_account_id FROM unnest(items) AS i
         UNION SELECT i.credit_account_id FROM unnest(items) AS i
         UNION SELECT unnest(ARRAY[t.debit_account_id, t.credit_account_id])
-        FROM ledger_transfers t WHERE t.id IN (SELECT i.pending_id FROM unnest(items) AS i)
-    ), locked AS (
-        SELECT a.* FROM ledger_accounts a WHERE a.id IN (SELECT named.a FROM named) ORDER BY a.id FOR UPDATE
+        FROM ledger_transfers t WHERE t.id = ANY (pending_ids)
+    );
+    WITH locked AS (
+        SELECT a.* FROM ledger_accounts a WHERE a.id = ANY (account_ids) ORDER BY a.id FOR UPDATE
     )
     SELECT coalesce(array_agg(l.id), '{}'), array_agg(l.currency::text), array_agg(l.debits_must_not_exceed_credits),
         array_agg(l.credits_must_not_exceed_debits), array_agg(l.debits_posted), array_agg(l.debits_pending),
@@ -139,18 +156,58 @@ BEGIN
     INTO acc, cur, dmnec, cmned, dp, dq, cp, cq FROM locked l;
     dp0 := dp; dq0 := dq; cp0 := cp; cq0 := cq;
     -- After the locks: the transfers the batch names (replays, pending) and their resolutions.
+    -- (one index probe per id: OFFSET 0 keeps the planner from hashing the whole table)
     known := ARRAY(
-        SELECT t FROM ledger_transfers t
-        WHERE t.id IN (SELECT i.id FROM unnest(items) AS i UNION SELECT i.pending_id FROM unnest(items) AS i)
+        SELECT z.t FROM unnest(named_ids) AS n(id)
+        CROSS JOIN LATERAL (SELECT t FROM ledger_transfers t WHERE t.id = n.id OFFSET 0) AS z
     );
     known_n := coalesce(array_length(known, 1), 0);
-    SELECT coalesce(jsonb_object_agg(t.id, t.ordinality), '{}') INTO known_at
-    FROM unnest(known) WITH ORDINALITY AS t;
-    SELECT coalesce(jsonb_object_agg(t.pending_id, CASE WHEN t.post_pending THEN 'posted' WHEN t.expiry THEN 'expired'
-                                                        ELSE 'voided' END), '{}')
-    INTO resolved FROM ledger_transfers t
-    WHERE t.pending_id IN (SELECT i.pending_id FROM unnest(items) AS i);
     first_new := known_n + 1;
+    made := array_fill(NULL::integer, ARRAY[n]);
+    moved_debit := made; moved_credit := made;
+    moved_posted := array_fill(NULL::bigint, ARRAY[n]); moved_pending := moved_posted;
+    WITH it AS (
+        SELECT i.id, i.pending_id, i.debit_account_id, i.credit_account_id, i.ordinality AS k
+        FROM unnest(items) WITH ORDINALITY AS i
+    ), stored AS (
+        SELECT t.id, t.debit_account_id, t.credit_account_id, t.ordinality AS at
+        FROM unnest(known) WITH ORDINALITY AS t
+    ), accounts AS (
+        SELECT a.id, a.at FROM unnest(acc) WITH ORDINALITY AS a(id, at)
+    ), resolutions AS (
+        SELECT t.pending_id, CASE WHEN t.post_pending THEN 'posted' WHEN t.expiry THEN 'expired' ELSE 'voided' END
+            AS name
+        FROM unnest(pending_ids) AS n(id)
+        CROSS JOIN LATERAL (SELECT * FROM ledger_transfers l WHERE l.pending_id = n.id OFFSET 0) AS t
+    ), keyed AS (  -- ids (defining, 0) and pending ids (referring, 1) in one order per key
+        SELECT it.id AS key, it.k, 0 AS side FROM it WHERE it.id IS NOT NULL
+        UNION ALL SELECT it.pending_id, it.k, 1 FROM it WHERE it.pending_id IS NOT NULL
+    ), defined_before AS (
+        SELECT keyed.k, keyed.side, max(keyed.k) FILTER (WHERE keyed.side = 0) OVER (
+            PARTITION BY keyed.key ORDER BY keyed.k, keyed.side ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+        ) AS before FROM keyed
+    ), per_item AS (
+        SELECT it.k, sa.at AS stored_at, pa.at AS pending_at, r.name AS resolution,
+            CASE WHEN it.id IS NOT NULL THEN lag(it.k) OVER (PARTITION BY it.id ORDER BY it.k) END AS same_before,
+            d.before AS pending_before, ad.at AS debit_at, ac.at AS credit_at, apd.at AS pending_debit_at,
+            apc.at AS pending_credit_at,
+            CASE WHEN it.pending_id IS NOT NULL THEN lag(it.k) OVER (PARTITION BY it.pending_id ORDER BY it.k) END
+                AS resolving_before
+        FROM it LEFT JOIN stored sa ON sa.id = it.id LEFT JOIN stored pa ON pa.id = it.pending_id
+        LEFT JOIN resolutions r ON r.pending_id = it.pending_id
+        LEFT JOIN defined_before d ON d.k = it.k AND d.side = 1
+        LEFT JOIN accounts ad ON ad.id = it.debit_account_id LEFT JOIN accounts ac ON ac.id = it.credit_account_id
+        LEFT JOIN accounts apd ON apd.id = pa.debit_account_id LEFT JOIN accounts apc ON apc.id = pa.credit_account_id
+    )
+    SELECT array_agg(per_item.stored_at ORDER BY per_item.k), array_agg(per_item.pending_at ORDER BY per_item.k),
+        array_agg(per_item.resolution ORDER BY per_item.k), array_agg(per_item.same_before ORDER BY per_item.k),
+        array_agg(per_item.pending_before ORDER BY per_item.k),
+        array_agg(per_item.resolving_before ORDER BY per_item.k), array_agg(per_item.debit_at ORDER BY per_item.k),
+        array_agg(per_item.credit_at ORDER BY per_item.k), array_agg(per_item.pending_debit_at ORDER BY per_item.k),
+        array_agg(per_item.pending_credit_at ORDER BY per_item.k)
+    INTO stored_at, pending_at, stored_resolution, same_before, pending_before, resolving_before, debit_at,
+        credit_at, pending_debit_at, pending_credit_at
+    FROM per_item;
 
     WHILE lo <= n LOOP
         hi := lo;
@@ -159,8 +216,7 @@ BEGIN
         END LOOP;
         chained := hi > lo OR (items[hi]).linked;
         IF chained THEN
-            s_dp := dp; s_dq := dq; s_cp := cp; s_cq := cq;
-            s_known_n := known_n; s_known_at := known_at; s_resolved := resolved;
+            s_known_n := known_n;
         END IF;
         journal := gen_random_uuid();
         failed_at := NULL;
@@ -170,13 +226,42 @@ BEGIN
             o := ROW(k - 1, x.id, 'ok', NULL, NULL, NULL, NULL)::ledger_outcome;
             IF x.shape_error IS NOT NULL THEN
                 o := ledger_error(k, x.id, 'shape', x.shape_error, NULL, NULL);
-            ELSIF known_at ? x.id THEN
-                o := coalesce(ledger_compare(k, x, known[(known_at ->> x.id)::int]),
+            ELSE
+                pos := stored_at[k];
+                b := same_before[k];
+                WHILE pos IS NULL AND b IS NOT NULL LOOP
+                    pos := made[b];
+                    b := same_before[b];
+                END LOOP;
+            END IF;
+            IF x.shape_error IS NOT NULL THEN
+                NULL;
+            ELSIF pos IS NOT NULL THEN
+                o := coalesce(ledger_compare(k, x, known[pos]),
                               ROW(k - 1, x.id, 'exists', NULL, NULL, NULL, NULL)::ledger_outcome);
                 replayed := replayed + (o.result = 'exists')::int;
             ELSIF x.post_pending OR x.void_pending THEN
                 -- post (all or part; the rest is released) or void/expire a pending transfer, once
-                p := CASE WHEN known_at ? x.pending_id THEN known[(known_at ->> x.pending_id)::int] END;
+                pos := pending_at[k];
+                da := pending_debit_at[k];
+                ca := pending_credit_at[k];
+                b := pending_before[k];
+                WHILE pos IS NULL AND b IS NOT NULL LOOP
+                    pos := made[b];
+                    da := debit_at[b];  -- a pending transfer made by this batch: item b's accounts
+                    ca := credit_at[b];
+                    b := same_before[b];
+                END LOOP;
+                p := CASE WHEN pos IS NOT NULL THEN known[pos] END;
+                resolution := stored_resolution[k];
+                b := resolving_before[k];
+                WHILE resolution IS NULL AND b IS NOT NULL LOOP
+                    IF made[b] IS NOT NULL THEN
+                        resolution := CASE WHEN (known[made[b]]).post_pending THEN 'posted'
+                                           WHEN (known[made[b]]).expiry THEN 'expired' ELSE 'voided' END;
+                    END IF;
+                    b := resolving_before[b];
+                END LOOP;
                 IF p.id IS NULL THEN
                     o := ledger_error(k, x.id, 'transfer-invalid', 'pending_transfer_not_found',
                                       'no such pending transfer', 'pending_id');
@@ -188,8 +273,6 @@ BEGIN
                                  WHEN x.credit_account_id <> p.credit_account_id THEN 'credit_account_id'
                                  WHEN x.code <> p.code THEN 'code' END;
                     timed_out := p.expires_at IS NOT NULL AND p.expires_at <= now;
-                    da := array_position(acc, p.debit_account_id);
-                    ca := array_position(acc, p.credit_account_id);
                     IF name IS NOT NULL THEN
                         o := ledger_error(k, x.id, 'transfer-invalid', 'pending_transfer_has_different_' || name,
                                           format('%s differs from the pending', name), name);
@@ -199,11 +282,9 @@ BEGIN
                     ELSIF x.void_pending AND x.amount <> p.amount THEN
                         o := ledger_error(k, x.id, 'transfer-invalid', 'pending_transfer_has_different_amount',
                                           'a void releases the whole pending amount', 'amount');
-                    ELSIF resolved ? p.id THEN
-                        o := ledger_error(k, x.id, 'pending-transfer-closed',
-                                          'pending_transfer_already_' || (resolved ->> p.id),
-                                          format('the pending transfer was already %s', resolved ->> p.id),
-                                          'pending_id');
+                    ELSIF resolution IS NOT NULL THEN
+                        o := ledger_error(k, x.id, 'pending-transfer-closed', 'pending_transfer_already_' || resolution,
+                                          format('the pending transfer was already %s', resolution), 'pending_id');
                     ELSIF expiry AND NOT timed_out THEN
                         o := ledger_error(k, x.id, 'pending-transfer-closed', 'pending_transfer_not_expired',
                                           'not timed out yet', 'pending_id');
@@ -216,25 +297,19 @@ BEGIN
                                           'the pending transfer is not committed yet', 'pending_id');
                     ELSE
                         amount := CASE WHEN x.void_pending OR x.amount IS NULL THEN p.amount ELSE x.amount END;
-                        dq[da] := dq[da] - p.amount;
-                        cq[ca] := cq[ca] - p.amount;
-                        IF x.post_pending THEN
-                            dp[da] := dp[da] + amount;
-                            cp[ca] := cp[ca] + amount;
-                        END IF;
-                        resolved := resolved || jsonb_build_object(p.id,
-                            CASE WHEN x.post_pending THEN 'posted' WHEN expiry THEN 'expired' ELSE 'voided' END);
+                        moved_posted[k] := CASE WHEN x.post_pending THEN amount ELSE 0 END;
+                        moved_pending[k] := -p.amount;
                         known_n := known_n + 1;
                         known[known_n] := ROW(x.id, NULL, p.debit_account_id, p.credit_account_id, amount,
                             x.pending_id, x.pending, x.post_pending, x.void_pending, expiry, x.linked, x.timeout_s,
                             NULL, journal, coalesce(x.code, p.code), x.reference, x.user_data, now)::ledger_transfers;
-                        known_at := known_at || jsonb_build_object(x.id, known_n);
+                        made[k] := known_n;
                     END IF;
                 END IF;
             ELSE
                 -- a single or pending transfer: both accounts locked, one currency, within the flags
-                da := array_position(acc, x.debit_account_id);
-                ca := array_position(acc, x.credit_account_id);
+                da := debit_at[k];
+                ca := credit_at[k];
                 IF da IS NULL THEN
                     o := ledger_error(k, x.id, 'transfer-invalid', 'debit_account_not_found',
                                       'no such debit account', 'debit_account_id');
@@ -257,22 +332,26 @@ BEGIN
                         'amount', jsonb_build_object('account_id', x.credit_account_id, 'available_fen', room,
                                                      'shortfall_fen', x.amount - room));
                 ELSE
-                    IF x.pending THEN
-                        dq[da] := dq[da] + x.amount;
-                        cq[ca] := cq[ca] + x.amount;
-                    ELSE
-                        dp[da] := dp[da] + x.amount;
-                        cp[ca] := cp[ca] + x.amount;
-                    END IF;
+                    moved_posted[k] := CASE WHEN x.pending THEN 0 ELSE x.amount END;
+                    moved_pending[k] := CASE WHEN x.pending THEN x.amount ELSE 0 END;
                     known_n := known_n + 1;
                     known[known_n] := ROW(x.id, NULL, x.debit_account_id, x.credit_account_id, x.amount, NULL,
                         x.pending, false, false, false, x.linked, x.timeout_s,
                         CASE WHEN x.timeout_s > 0 THEN now + make_interval(secs => x.timeout_s) END,
                         journal, x.code, x.reference, x.user_data, now)::ledger_transfers;
-                    known_at := known_at || jsonb_build_object(x.id, known_n);
+                    made[k] := known_n;
                 END IF;
             END IF;
             outs[k] := o;
+            IF made[k] IS NOT NULL THEN
+                -- a transfer moves its debit account's debits and its credit account's credits alike
+                moved_debit[k] := da;
+                moved_credit[k] := ca;
+                dp[da] := dp[da] + moved_posted[k];
+                dq[da] := dq[da] + moved_pending[k];
+                cp[ca] := cp[ca] + moved_posted[k];
+                cq[ca] := cq[ca] + moved_pending[k];
+            END IF;
             IF o.kind IS NOT NULL THEN
                 failed_at := k;
                 EXIT;
@@ -299,9 +378,19 @@ BEGIN
                                             'another transfer of the linked chain failed', 'id');
                 END IF;
             END LOOP;
-            IF chained THEN
-                dp := s_dp; dq := s_dq; cp := s_cp; cq := s_cq;
-                known_n := s_known_n; known_at := s_known_at; resolved := s_resolved;
+            IF chained THEN  -- undo what the chain's earlier transfers moved and made
+                FOR k IN lo .. hi LOOP
+                    IF made[k] IS NOT NULL THEN
+                        da := moved_debit[k];
+                        ca := moved_credit[k];
+                        dp[da] := dp[da] - moved_posted[k];
+                        dq[da] := dq[da] - moved_pending[k];
+                        cp[ca] := cp[ca] - moved_posted[k];
+                        cq[ca] := cq[ca] - moved_pending[k];
+                        made[k] := NULL;
+                    END IF;
+                END LOOP;
+                known_n := s_known_n;
                 known := known[1:known_n];
             END IF;
         END IF;
