@@ -14,6 +14,9 @@ decisions), then writes set-based: one UPDATE moves the totals by their deltas, 
 the new transfers. The guards of 0006 (immutability, the deferred balance check, the CHECKs) stay
 as they were and still catch what this function would get wrong.
 
+Also: the account kind `tax_withheld` goes (no code posted to it: a payment's tax moves from the
+technician's payable to iit_payable, and the tax rows say what was withheld from whom).
+
 Revision ID: 0011
 Revises: 0010
 """
@@ -435,10 +438,21 @@ DROP TYPE IF EXISTS ledger_transfer_input;
 """
 
 
+KINDS = (
+    "('funds', 'reserved', 'payable', 'custody_bank', 'fee_revenue', 'iit_payable', 'insurance_payable', "
+    "'payout_clearing', 'credit_line', 'credit_extended')"
+)
+KINDS_0009 = KINDS[:-1] + ", 'tax_withheld')"
+
+
 def upgrade():
     op.execute(TYPES)
     op.execute(FUNCTIONS)
+    op.drop_constraint("ck_ledger_accounts_kind", "ledger_accounts", type_="check")
+    op.create_check_constraint("ck_ledger_accounts_kind", "ledger_accounts", f"kind IN {KINDS}")
 
 
 def downgrade():
+    op.drop_constraint("ck_ledger_accounts_kind", "ledger_accounts", type_="check")
+    op.create_check_constraint("ck_ledger_accounts_kind", "ledger_accounts", f"kind IN {KINDS_0009}")
     op.execute(DROPS)
