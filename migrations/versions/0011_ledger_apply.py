@@ -14,7 +14,8 @@ decisions), then writes set-based: one UPDATE moves the totals by their deltas, 
 the new transfers. The guards of 0006 (immutability, the deferred balance check, the CHECKs) stay
 as they were and still catch what this function would get wrong.
 
-Also: the account kind `tax_withheld` goes (no code posted to it: a payment's tax moves from the
+Also: the balance counters' triggers of 0006 count per statement (transition tables), not per
+row. And the account kind `tax_withheld` goes (no code posted to it: a payment's tax moves from the
 technician's payable to iit_payable, and the tax rows say what was withheld from whom).
 
 Revision ID: 0011
@@ -438,6 +439,84 @@ DROP TYPE IF EXISTS ledger_transfer_input;
 """
 
 
+# The balance counters of 0006, counted per statement instead of per row (a day close's batch moves
+# thousands of rows: one call per statement instead of five per row); the deferred check at
+# commit, the pending-match guard and the counters' meaning stay as 0006 defines them.
+COUNTING = r"""
+CREATE OR REPLACE FUNCTION ledger_account_moves_set() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
+DECLARE
+    dp bigint;
+    dq bigint;
+    cp bigint;
+    cq bigint;
+BEGIN
+    SELECT coalesce(sum(n.debits_posted), 0), coalesce(sum(n.debits_pending), 0),
+           coalesce(sum(n.credits_posted), 0), coalesce(sum(n.credits_pending), 0)
+    INTO dp, dq, cp, cq FROM moved_new n;
+    IF TG_OP = 'UPDATE' THEN
+        SELECT dp - coalesce(sum(o.debits_posted), 0), dq - coalesce(sum(o.debits_pending), 0),
+               cp - coalesce(sum(o.credits_posted), 0), cq - coalesce(sum(o.credits_pending), 0)
+        INTO dp, dq, cp, cq FROM moved_old o;
+    END IF;
+    PERFORM ledger_count('gridwork.ledger_debits_posted', dp), ledger_count('gridwork.ledger_debits_pending', dq),
+            ledger_count('gridwork.ledger_credits_posted', cp), ledger_count('gridwork.ledger_credits_pending', cq);
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION ledger_transfer_moves_set() RETURNS trigger LANGUAGE plpgsql SET jit = off AS $$
+DECLARE
+    bad_id text;
+    bad_pending text;
+    posted bigint;
+    pending bigint;
+BEGIN
+    WITH checked AS (
+        SELECT n.id, n.pending_id, n.amount, n.pending, n.post_pending, p.amount AS pending_amount,
+            n.pending_id IS NOT NULL AND (p.id IS NULL OR NOT p.pending OR p.debit_account_id <> n.debit_account_id
+                OR p.credit_account_id <> n.credit_account_id OR n.amount > p.amount
+                OR (n.void_pending AND n.amount <> p.amount)) AS mismatch
+        FROM inserted n
+        -- one index probe per post/void (OFFSET 0: never a hash of the whole table)
+        LEFT JOIN LATERAL (SELECT * FROM ledger_transfers t WHERE t.id = n.pending_id OFFSET 0) AS p ON true
+    )
+    SELECT min(c.id) FILTER (WHERE c.mismatch), min(c.pending_id) FILTER (WHERE c.mismatch),
+        coalesce(sum(CASE WHEN c.pending_id IS NULL AND NOT c.pending THEN c.amount
+                          WHEN c.post_pending THEN c.amount ELSE 0 END), 0),
+        coalesce(sum(CASE WHEN c.pending_id IS NULL AND c.pending THEN c.amount
+                          WHEN c.pending_id IS NOT NULL THEN -c.pending_amount ELSE 0 END), 0)
+    INTO bad_id, bad_pending, posted, pending FROM checked c;
+    IF bad_id IS NOT NULL THEN
+        RAISE EXCEPTION 'transfer % does not match its pending transfer %', bad_id, bad_pending
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    PERFORM ledger_count('gridwork.ledger_transfers_posted', posted),
+            ledger_count('gridwork.ledger_transfers_pending', pending);
+    RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS ledger_transfers_moves ON ledger_transfers;
+DROP TRIGGER IF EXISTS ledger_accounts_moves ON ledger_accounts;
+CREATE TRIGGER ledger_transfers_moves AFTER INSERT ON ledger_transfers REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_transfer_moves_set();
+CREATE TRIGGER ledger_accounts_inserted AFTER INSERT ON ledger_accounts REFERENCING NEW TABLE AS moved_new
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_account_moves_set();
+CREATE TRIGGER ledger_accounts_moves AFTER UPDATE ON ledger_accounts
+    REFERENCING OLD TABLE AS moved_old NEW TABLE AS moved_new
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_account_moves_set();
+"""
+
+ROW_COUNTING = """
+DROP TRIGGER IF EXISTS ledger_transfers_moves ON ledger_transfers;
+DROP TRIGGER IF EXISTS ledger_accounts_inserted ON ledger_accounts;
+DROP TRIGGER IF EXISTS ledger_accounts_moves ON ledger_accounts;
+CREATE TRIGGER ledger_transfers_moves AFTER INSERT ON ledger_transfers
+    FOR EACH ROW EXECUTE FUNCTION ledger_transfer_moves();
+CREATE TRIGGER ledger_accounts_moves AFTER INSERT OR UPDATE ON ledger_accounts
+    FOR EACH ROW EXECUTE FUNCTION ledger_account_moves();
+DROP FUNCTION IF EXISTS ledger_transfer_moves_set();
+DROP FUNCTION IF EXISTS ledger_account_moves_set();
+"""
+
 KINDS = (
     "('funds', 'reserved', 'payable', 'custody_bank', 'fee_revenue', 'iit_payable', 'insurance_payable', "
     "'payout_clearing', 'credit_line', 'credit_extended')"
@@ -448,11 +527,13 @@ KINDS_0009 = KINDS[:-1] + ", 'tax_withheld')"
 def upgrade():
     op.execute(TYPES)
     op.execute(FUNCTIONS)
+    op.execute(COUNTING)
     op.drop_constraint("ck_ledger_accounts_kind", "ledger_accounts", type_="check")
     op.create_check_constraint("ck_ledger_accounts_kind", "ledger_accounts", f"kind IN {KINDS}")
 
 
 def downgrade():
+    op.execute(ROW_COUNTING)
     op.drop_constraint("ck_ledger_accounts_kind", "ledger_accounts", type_="check")
     op.create_check_constraint("ck_ledger_accounts_kind", "ledger_accounts", f"kind IN {KINDS_0009}")
     op.execute(DROPS)
