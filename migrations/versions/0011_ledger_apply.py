@@ -11,8 +11,8 @@ no database, numbers the linked chains) and maps the rows to records and MoneyEr
 The input is a jsonb array of `ledger_transfer_input` objects (one per transfer, in order). The
 function decides in memory against the locked rows (row-at-a-time writes cost far more than the
 decisions), then writes set-based: one UPDATE moves the totals by their deltas, one INSERT adds
-the new transfers. The guards of 0006 (immutability, the deferred balance check, the CHECKs) stay
-as they were and still catch what this function would get wrong.
+the new transfers. The guards of 0006 (immutability, the pending-match check, the deferred balance
+check, the CHECKs) still catch what this function would get wrong.
 
 Also: the balance counters' triggers of 0006 count per statement (transition tables), not per
 row. And the account kind `tax_withheld` goes (no code posted to it: a payment's tax moves from the
@@ -83,7 +83,7 @@ END $$;
 -- Decide every transfer of the batch against the locked rows, in memory (the accounts' totals in
 -- arrays, the known transfers by id), then write: the totals moved in one UPDATE and the new
 -- transfers in one INSERT, in the order decided (seq follows it). A failed linked chain puts the
--- totals, the known transfers and the resolutions back as they were before it.
+-- totals back from a log of its moves and forgets the transfers it made.
 CREATE OR REPLACE FUNCTION ledger_apply(transfers jsonb, now timestamptz, expiry boolean)
 RETURNS TABLE (
     r_i integer, r_result text, r_kind text, r_detail text, r_field text, r_context jsonb,
