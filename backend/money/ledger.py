@@ -296,7 +296,12 @@ def _result(row, transfer: Transfer, shape: MoneyError | None) -> TransferResult
     return TransferResult(row.r_i, transfer.id, error.code, error=error)
 
 
+_RETURNED = tuple((f.name, "r_" + f.name) for f in fields(TransferRecord))  # fields() is slow per row
+
+
 def _returned(row) -> TransferRecord:
-    values = {f.name: getattr(row, "r_" + f.name) for f in fields(TransferRecord)}
+    values = {name: getattr(row, column) for name, column in _RETURNED}
     journal = values["journal_id"]
-    return TransferRecord(**values | {"journal_id": journal if isinstance(journal, uuid.UUID) else uuid.UUID(journal)})
+    if not isinstance(journal, uuid.UUID):
+        values["journal_id"] = uuid.UUID(journal)
+    return TransferRecord(**values)
