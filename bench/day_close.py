@@ -7,7 +7,8 @@ Set-up (not in the goal, timed apart): a new client with money terms, --technici
 
 Timed phases, the application's own code paths:
 - close: `backend.money.records.close_day` (the 23:59 job's work) writes one record per
-  technician-day with its lines, totals and digest;
+  technician-day with its lines, totals and digest, queues the `work_record.ready` webhook and a
+  `daily_record` push per record (the push jobs are enqueued at the commit, not run here);
 - finalize: the records marked finalized with one UPDATE (the three parties' signed
   confirmations are per record in production and not part of this figure);
 - post: `backend.money.settlement.post_records` in batches of --batch records, one transaction
@@ -205,6 +206,7 @@ def _reservations(org_id, orders) -> int:
 
 def close_and_post(args, org_id, clock) -> dict:
     cutoff = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 2026-12-01 00:00 Beijing
+    _instrument_close(clock)
     closed = clock.timed("close", records.close_day, org_id, WORK_DATE, now=cutoff)
     clock.timed("close", db.session.commit)
     finalize = (
@@ -232,6 +234,17 @@ def _load(ids):
     return list(
         db.session.scalars(select(DailyWorkRecord).where(DailyWorkRecord.id.in_(ids)).order_by(DailyWorkRecord.id))
     )
+
+
+def _instrument_close(clock):
+    """Time the steps inside close_day (pricing, record rows, webhook and push outboxes)."""
+    for owner, name in (
+        (records, "day_bodies"),
+        (records, "insert_records"),
+        (records, "queue_events"),
+        (records, "notify_technicians"),
+    ):
+        setattr(owner, name, _timed(clock, f"close.{name}", getattr(owner, name)))
 
 
 def _instrument(clock):

@@ -11,7 +11,6 @@ and pending debits may never exceed its posted credits (pending credits are not 
 | funds | organization | credit | debits <= credits | a client's money held by the platform, spendable |
 | reserved | organization | credit | debits <= credits | a client's money set aside for published work |
 | payable | technician | credit | debits <= credits | earnings owed to the technician (gross, before payout) |
-| tax_withheld | technician | credit | debits <= credits | IIT withheld from this technician, until declared |
 | custody_bank | platform | debit | credits <= debits | the custody bank account where client money arrives |
 | fee_revenue | platform | credit | debits <= credits | the platform's service fees |
 | iit_payable | platform | credit | debits <= credits | IIT owed to the tax authority |
@@ -19,6 +18,11 @@ and pending debits may never exceed its posted credits (pending credits are not 
 | payout_clearing | platform | credit | debits <= credits | payouts sent to providers, not yet settled |
 | credit_line | organization | credit | debits <= credits | the unused part of the credit limit granted |
 | credit_extended | platform | debit | none | credit limits granted to clients (memo of the credit lines' source) |
+
+IIT withheld from a technician is not an account of its own: a payment's tax goes from the
+technician's payable straight to iit_payable (the tax the platform owes the tax authority), and
+what was withheld from whom is in the tax rows (`tax_years`, `tax_withholdings`), which the
+earnings view and the declaration files read. Migration 0013 removed the unused `tax_withheld` kind.
 """
 
 from dataclasses import dataclass
@@ -38,7 +42,6 @@ class Kind(StrEnum):
     FUNDS = "funds"
     RESERVED = "reserved"
     PAYABLE = "payable"
-    TAX_WITHHELD = "tax_withheld"
     CUSTODY_BANK = "custody_bank"
     FEE_REVENUE = "fee_revenue"
     IIT_PAYABLE = "iit_payable"
@@ -66,7 +69,6 @@ CHART: dict[Kind, KindRule] = {
     Kind.FUNDS: _liability(Owner.ORGANIZATION),
     Kind.RESERVED: _liability(Owner.ORGANIZATION),
     Kind.PAYABLE: _liability(Owner.TECHNICIAN),
-    Kind.TAX_WITHHELD: _liability(Owner.TECHNICIAN),
     Kind.CUSTODY_BANK: KindRule(
         Owner.PLATFORM, credit_normal=False, debits_must_not_exceed_credits=False, credits_must_not_exceed_debits=True
     ),

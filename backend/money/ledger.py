@@ -18,22 +18,21 @@ The id is the idempotency key: replaying an id with the same fields answers `exi
 transfer first written (never a second transfer); with different fields it answers
 `exists_with_different_<field>`. Failures write nothing, so a failed id may be tried again.
 
-Concurrency: every call locks the account rows it touches (SELECT ... FOR UPDATE, in id order, so
-two calls never deadlock on each other) and checks balances, replays and pending resolutions after
-taking the locks; a hot account is serialized, never overdrawn, and no update is lost.
-
-Each call validates everything in memory against the locked rows before writing (so a failed
-linked chain needs no savepoint), then writes the new transfers and moves the account totals in
-one statement. The service never commits:
-the caller owns the transaction. `create_transfers` answers per transfer, as TigerBeetle does;
+Where the rules live: in the database function `ledger_apply` (migration 0013), the one
+implementation of replays, resolutions, time-outs, the flagged accounts' limits and linked chains.
+A call is one round trip: the function locks the account rows it touches (in id order, so two
+calls never deadlock on each other), decides each transfer against the locked rows, writes the
+transfers and moves the totals; a hot account's lock is held for that one statement and the commit.
+Here the input is shaped (`transfers.shape_error`: what needs no database; `transfers.chains`:
+the linked chains numbered) and the answer mapped to records and MoneyErrors. The service never
+commits: the caller owns the transaction. `create_transfers` answers per transfer, as TigerBeetle does;
 `apply_transfers` is all-or-nothing and raises the first failure as a typed error.
 """
 
-import copy
 import json
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import exists, select, text
@@ -46,26 +45,13 @@ from backend.money.accounts import CHART, CURRENCY, PLATFORM_OWNER_ID, Kind, Own
 from backend.money.errors import (
     AccountInvalid,
     IdempotencyConflict,
+    InsufficientFunds,
     LinkedEventFailed,
     MoneyError,
     PendingTransferClosed,
     TransferInvalid,
 )
-from backend.money.transfers import (
-    EXPIRY_PREFIX,
-    Totals,
-    Transfer,
-    TransferRecord,
-    TransferResult,
-    chain_failure,
-    chains,
-    compare,
-    failed_chain,
-    funds_error,
-    pending_mismatch,
-    resolution_name,
-    shape_error,
-)
+from backend.money.transfers import EXPIRY_PREFIX, Transfer, TransferRecord, TransferResult, chains, shape_error
 
 __all__ = [
     "Account",
@@ -186,9 +172,7 @@ def _account(row) -> Account:
 def create_transfers(session: Session, transfers: Sequence[Transfer], *, now: datetime | None = None):
     """Create the transfers in order; one result per transfer (TigerBeetle's create_transfers).
     The successful ones are written; failed ones and failed chains leave nothing."""
-    batch = _Batch(session, transfers, now or datetime.now(UTC))
-    results = batch.run()
-    return batch.write(results)
+    return _run(session, transfers, now or datetime.now(UTC))
 
 
 def apply_transfers(
@@ -196,13 +180,12 @@ def apply_transfers(
 ) -> list[TransferRecord]:
     """All or nothing: the transfers as stored (replays answer their first record), or the first
     failure raised as a typed MoneyError with nothing written."""
-    batch = _Batch(session, transfers, now or datetime.now(UTC))
-    results = batch.run()
+    results = _run(session, transfers, now or datetime.now(UTC))
     failed = next((r for r in results if r.error and not isinstance(r.error, LinkedEventFailed)), None)
     failed = failed or next((r for r in results if r.error), None)
     if failed:
         raise failed.error
-    return [r.transfer for r in batch.write(results)]
+    return [r.transfer for r in results]
 
 
 def expire_pending_transfers(
@@ -221,8 +204,7 @@ def expire_pending_transfers(
         .limit(limit)
     ).all()
     voids = [Transfer(id=EXPIRY_PREFIX + pending_id, pending_id=pending_id, void_pending=True) for pending_id in due]
-    batch = _Batch(session, voids, now, expiry=True)
-    results = batch.write(batch.run())
+    results = _run(session, voids, now, expiry=True)
     return [r.transfer for r in results if r.result == "ok"]
 
 
@@ -250,284 +232,76 @@ def _record(row) -> TransferRecord:
 # ---------------------------------------------------------------- the batch
 
 
-@dataclass
-class _State:
-    """What the batch has done so far (undone when a linked chain fails)."""
+# The rules live in the database function ledger_apply (migration 0013), applied in one round
+# trip under the accounts' row locks; here the input is shaped and the answer mapped.
+_APPLY = text("SELECT * FROM ledger_apply(CAST(:transfers AS jsonb), :now, :expiry)")
 
-    totals: dict[int, Totals]
-    records: dict[str, TransferRecord]  # stored and new, by id
-    resolutions: dict[str, str]  # pending id -> posted / voided / expired
-    new: list[TransferRecord]
-
-
-class _Batch:
-    def __init__(self, session, transfers, now, *, expiry=False):
-        self.session, self.transfers, self.now, self.expiry = session, list(transfers), now, expiry
-
-    # -- reading, under locks
-
-    def _load(self) -> _State:
-        pending_ids = {t.pending_id for t in self.transfers if isinstance(t.pending_id, str) and t.pending_id}
-        pendings = self._select_transfers(TRANSFERS.c.id.in_(pending_ids)) if pending_ids else []
-        account_ids = {a for t in self.transfers for a in (t.debit_account_id, t.credit_account_id)}
-        account_ids |= {a for p in pendings for a in (p.debit_account_id, p.credit_account_id)}
-        totals = self._lock(sorted(a for a in account_ids if isinstance(a, int) and not isinstance(a, bool)))
-        ids = {t.id for t in self.transfers if isinstance(t.id, str)} | pending_ids
-        records = {r.id: r for r in self._select_transfers(TRANSFERS.c.id.in_(ids))}
-        resolutions = self._resolutions(pending_ids) if pending_ids else {}
-        return _State(totals, records, resolutions, [])
-
-    def _select_transfers(self, condition) -> list[TransferRecord]:
-        return [_record(row) for row in self.session.execute(select(TRANSFERS).where(condition)).all()]
-
-    def _lock(self, account_ids) -> dict[int, Totals]:
-        if not account_ids:
-            return {}
-        rows = self.session.execute(
-            select(ACCOUNTS).where(ACCOUNTS.c.id.in_(account_ids)).order_by(ACCOUNTS.c.id).with_for_update()
-        ).all()
-        totals = {}
-        for row in rows:
-            values = (row.debits_posted, row.debits_pending, row.credits_posted, row.credits_pending)
-            totals[row.id] = Totals(
-                row.currency, row.debits_must_not_exceed_credits, row.credits_must_not_exceed_debits, *values, values
-            )
-        return totals
-
-    def _resolutions(self, pending_ids) -> dict[str, str]:
-        rows = self.session.execute(
-            select(TRANSFERS.c.pending_id, TRANSFERS.c.post_pending, TRANSFERS.c.expiry).where(
-                TRANSFERS.c.pending_id.in_(pending_ids)
-            )
-        ).all()
-        return {r.pending_id: resolution_name(r.post_pending, r.expiry) for r in rows}
-
-    # -- deciding, in memory
-
-    def run(self) -> list[TransferResult]:
-        self.state = self._load()
-        results = []
-        for chain in chains(self.transfers):
-            results += self._chain(chain)
-        return results
-
-    def _chain(self, chain: list[tuple[int, Transfer]]) -> list[TransferResult]:
-        saved = self._save(chain) if len(chain) > 1 else None
-        saved_new = len(self.state.new)
-        journal_id = uuid.uuid4()
-        outcomes = [self._one(t, journal_id) for _, t in chain]
-        failure = chain_failure(chain, outcomes)
-        if failure is None:
-            return [
-                TransferResult(i, t.id, outcome[0], outcome[1]) for (i, t), outcome in zip(chain, outcomes, strict=True)
-            ]
-        self._undo(saved, saved_new)
-        return failed_chain(chain, failure)
-
-    def _save(self, chain) -> tuple[dict, dict]:
-        """What a failed chain must put back: the totals of the accounts it can touch and the
-        resolutions of the pending transfers it names (not the whole batch's: a batch of many
-        chains would copy everything once per chain)."""
-        pending_ids = {t.pending_id for _, t in chain if isinstance(t.pending_id, str)}
-        account_ids = {a for _, t in chain for a in (t.debit_account_id, t.credit_account_id)}
-        for pending_id in pending_ids:
-            pending = self.state.records.get(pending_id)
-            if pending is not None:
-                account_ids |= {pending.debit_account_id, pending.credit_account_id}
-        known = [a for a in account_ids if isinstance(a, int) and a in self.state.totals]
-        totals = {a: copy.copy(self.state.totals[a]) for a in known}
-        return totals, {pending_id: self.state.resolutions.get(pending_id) for pending_id in pending_ids}
-
-    def _undo(self, saved, saved_new):
-        for record in self.state.new[saved_new:]:
-            del self.state.records[record.id]
-        del self.state.new[saved_new:]
-        if saved is not None:
-            totals, resolutions = saved
-            self.state.totals.update(totals)
-            for pending_id, resolution in resolutions.items():
-                if resolution is None:
-                    self.state.resolutions.pop(pending_id, None)
-                else:
-                    self.state.resolutions[pending_id] = resolution
-
-    def _one(self, transfer: Transfer, journal_id) -> tuple[str, TransferRecord | None] | MoneyError:
-        """("ok" | "exists", record), or the error."""
-        error = shape_error(transfer, self.expiry)
-        if error:
-            return error
-        stored = self.state.records.get(transfer.id)
-        if stored is not None:
-            return compare(transfer, stored) or ("exists", stored)
-        if transfer.post_pending or transfer.void_pending:
-            return self._resolve(transfer, journal_id)
-        return self._move(transfer, journal_id)
-
-    def _move(self, t: Transfer, journal_id):
-        debit, credit = self.state.totals.get(t.debit_account_id), self.state.totals.get(t.credit_account_id)
-        if debit is None:
-            return TransferInvalid("debit_account_not_found", "no such debit account", field="debit_account_id")
-        if credit is None:
-            return TransferInvalid("credit_account_not_found", "no such credit account", field="credit_account_id")
-        if debit.currency != credit.currency:
-            return TransferInvalid(
-                "accounts_must_have_the_same_ledger",
-                "the accounts hold different currencies",
-                field="credit_account_id",
-            )
-        error = funds_error(t, debit, credit)
-        if error:
-            return error
-        if t.pending:
-            debit.debits_pending += t.amount
-            credit.credits_pending += t.amount
-        else:
-            debit.debits_posted += t.amount
-            credit.credits_posted += t.amount
-        expires_at = self.now + timedelta(seconds=t.timeout_s) if t.timeout_s else None
-        return "ok", self._add(t, t.debit_account_id, t.credit_account_id, t.amount, t.code, journal_id, expires_at)
-
-    def _resolve(self, t: Transfer, journal_id):
-        pending = self.state.records.get(t.pending_id)
-        error = self._resolve_error(t, pending)
-        if error:
-            return error
-        amount = pending.amount if t.void_pending or t.amount is None else t.amount
-        debit, credit = self.state.totals[pending.debit_account_id], self.state.totals[pending.credit_account_id]
-        debit.debits_pending -= pending.amount
-        credit.credits_pending -= pending.amount
-        if t.post_pending:
-            debit.debits_posted += amount
-            credit.credits_posted += amount
-        self.state.resolutions[pending.id] = "posted" if t.post_pending else ("expired" if self.expiry else "voided")
-        code = t.code or pending.code
-        return "ok", self._add(t, pending.debit_account_id, pending.credit_account_id, amount, code, journal_id, None)
-
-    def _resolve_error(self, t: Transfer, pending: TransferRecord | None) -> MoneyError | None:
-        if pending is None:
-            return TransferInvalid("pending_transfer_not_found", "no such pending transfer", field="pending_id")
-        if not pending.pending:
-            return TransferInvalid("pending_transfer_not_pending", "that transfer is not pending", field="pending_id")
-        mismatch = pending_mismatch(t, pending)
-        if mismatch:
-            return mismatch
-        resolution = self.state.resolutions.get(pending.id)
-        if resolution:
-            return PendingTransferClosed(
-                f"pending_transfer_already_{resolution}",
-                f"the pending transfer was already {resolution}",
-                field="pending_id",
-            )
-        timed_out = pending.expires_at is not None and pending.expires_at <= self.now
-        if self.expiry and not timed_out:
-            return PendingTransferClosed("pending_transfer_not_expired", "not timed out yet", field="pending_id")
-        if timed_out and not self.expiry:
-            return PendingTransferClosed(
-                "pending_transfer_expired", "the pending transfer timed out", field="pending_id"
-            )
-        if not {pending.debit_account_id, pending.credit_account_id} <= self.state.totals.keys():
-            return TransferInvalid(
-                "pending_transfer_not_found", "the pending transfer is not committed yet", field="pending_id"
-            )
-        return None
-
-    def _add(self, t: Transfer, debit_id, credit_id, amount, code, journal_id, expires_at) -> TransferRecord:
-        record = TransferRecord(
-            id=t.id,
-            debit_account_id=debit_id,
-            credit_account_id=credit_id,
-            amount=amount,
-            code=code,
-            pending_id=t.pending_id,
-            pending=t.pending,
-            post_pending=t.post_pending,
-            void_pending=t.void_pending,
-            expiry=self.expiry,
-            linked=t.linked,
-            timeout_s=t.timeout_s,
-            expires_at=expires_at,
-            journal_id=journal_id,
-            reference=t.reference,
-            user_data=t.user_data,
-            created_at=self.now,
-        )
-        self.state.records[t.id] = record
-        self.state.new.append(record)
-        return record
-
-    # -- writing
-
-    def write(self, results: list[TransferResult]) -> list[TransferResult]:
-        """One statement writes the new transfers and moves the account totals."""
-        if not self.state.new:
-            return results
-        params = _transfer_columns(self.state.new) | self._deltas() | {"now": self.now}
-        try:
-            seqs = {row.id: row.seq for row in self.session.execute(_WRITE, params)}
-        except IntegrityError as exc:
-            if "ledger_transfers_pkey" in str(exc.orig):
-                raise IdempotencyConflict(
-                    "id_in_flight", "another transaction wrote a transfer with this id at the same time; retry"
-                ) from exc
-            raise
-        for totals in self.state.totals.values():
-            totals.read = totals.now()
-        return [
-            replace(r, transfer=replace(r.transfer, seq=seqs[r.id])) if r.transfer and r.transfer.seq is None else r
-            for r in results
-        ]
-
-    def _deltas(self) -> dict[str, list[int]]:
-        """Per moved account, how much each total moved (deltas: a forgotten lock could not lose an update)."""
-        deltas = {name: [] for name in ("ids", "dp", "dq", "cp", "cq")}
-        for account_id, totals in self.state.totals.items():
-            if totals.now() == totals.read:
-                continue
-            deltas["ids"].append(account_id)
-            for name, now, read in zip(("dp", "dq", "cp", "cq"), totals.now(), totals.read, strict=True):
-                deltas[name].append(now - read)
-        return deltas
+_ERRORS = {
+    "transfer-invalid": TransferInvalid,
+    "insufficient-funds": InsufficientFunds,
+    "idempotency-conflict": IdempotencyConflict,
+    "pending-transfer-closed": PendingTransferClosed,
+    "linked-event-failed": LinkedEventFailed,
+}
 
 
-_COLUMNS = (  # (column, SQL array type) in TransferRecord order, seq left to the database
-    ("id", "text"),
-    ("debit_account_id", "bigint"),
-    ("credit_account_id", "bigint"),
-    ("amount", "bigint"),
-    ("code", "text"),
-    ("pending_id", "text"),
-    ("pending", "boolean"),
-    ("post_pending", "boolean"),
-    ("void_pending", "boolean"),
-    ("expiry", "boolean"),
-    ("linked", "boolean"),
-    ("timeout_s", "integer"),
-    ("expires_at", "timestamptz"),
-    ("journal_id", "uuid"),
-    ("reference", "text"),
-    ("user_data", "jsonb"),
-    ("created_at", "timestamptz"),
-)
+def _run(session: Session, transfers: Sequence[Transfer], now: datetime, *, expiry: bool = False):
+    """One result per transfer, in order; the successful ones written, failed chains leave nothing."""
+    transfers = list(transfers)
+    if not transfers:
+        return []
+    shape_errors = {i: e for i, t in enumerate(transfers) if (e := shape_error(t, expiry))}
+    items = [_item(i, chain, t, shape_errors.get(i)) for chain, links in enumerate(chains(transfers)) for i, t in links]
+    params = {"transfers": json.dumps(items), "now": now, "expiry": expiry}
+    try:
+        rows = session.execute(_APPLY, params).all()
+    except IntegrityError as exc:
+        if "ledger_transfers_pkey" in str(exc.orig):
+            raise IdempotencyConflict(
+                "id_in_flight", "another transaction wrote a transfer with this id at the same time; retry"
+            ) from exc
+        raise
+    return [_result(row, transfers[row.r_i], shape_errors.get(row.r_i)) for row in rows]
 
 
-def _transfer_columns(records: list[TransferRecord]) -> dict[str, list]:
-    columns = {f"t_{name}": [getattr(r, name) for r in records] for name, _ in _COLUMNS}
-    columns["t_journal_id"] = [str(j) for j in columns["t_journal_id"]]
-    columns["t_user_data"] = [None if d is None else json.dumps(d) for d in columns["t_user_data"]]
-    return columns
+def _item(index: int, chain: int, t: Transfer, error: MoneyError | None) -> dict:
+    """A transfer as ledger_apply takes it (a malformed one only carries its shape error)."""
+    item = {"i": index, "chain": chain, "linked": bool(t.linked)}
+    if error is not None:
+        return item | {"shape_error": error.code, "id": t.id if isinstance(t.id, str) else None}
+    return item | {
+        "id": t.id,
+        "debit_account_id": t.debit_account_id,
+        "credit_account_id": t.credit_account_id,
+        "amount": t.amount,
+        "code": t.code,
+        "pending_id": t.pending_id,
+        "pending": t.pending,
+        "post_pending": t.post_pending,
+        "void_pending": t.void_pending,
+        "timeout_s": t.timeout_s,
+        "reference": t.reference,
+        "user_data": t.user_data,
+    }
 
 
-# Account totals and transfers in one round trip: the UPDATE runs as a data-modifying CTE (always
-# executed in full), the new transfers are inserted in the order they were decided (seq follows it).
-_WRITE = text(
-    "WITH moved AS (UPDATE ledger_accounts AS a SET debits_posted = a.debits_posted + m.dp, "
-    "debits_pending = a.debits_pending + m.dq, credits_posted = a.credits_posted + m.cp, "
-    "credits_pending = a.credits_pending + m.cq, updated_at = :now "
-    "FROM unnest(CAST(:ids AS bigint[]), CAST(:dp AS bigint[]), CAST(:dq AS bigint[]), "
-    "CAST(:cp AS bigint[]), CAST(:cq AS bigint[])) AS m(id, dp, dq, cp, cq) WHERE a.id = m.id RETURNING a.id) "
-    f"INSERT INTO ledger_transfers ({', '.join(name for name, _ in _COLUMNS)}) "
-    f"SELECT {', '.join(name for name, _ in _COLUMNS)} FROM unnest("
-    + ", ".join(f"CAST(:t_{name} AS {kind}[])" for name, kind in _COLUMNS)
-    + f") WITH ORDINALITY AS n({', '.join(name for name, _ in _COLUMNS)}, ord) "
-    "ORDER BY ord RETURNING id, seq"
-)
+def _result(row, transfer: Transfer, shape: MoneyError | None) -> TransferResult:
+    if row.r_kind is None:
+        return TransferResult(row.r_i, row.r_id, row.r_result, transfer=_returned(row))
+    if row.r_kind == "shape":
+        error = shape
+    else:
+        context = row.r_context or {}
+        error = _ERRORS[row.r_kind](row.r_result, row.r_detail, field=row.r_field, **context)
+    return TransferResult(row.r_i, transfer.id, error.code, error=error)
+
+
+_RETURNED = tuple((f.name, "r_" + f.name) for f in fields(TransferRecord))  # fields() is slow per row
+
+
+def _returned(row) -> TransferRecord:
+    values = {name: getattr(row, column) for name, column in _RETURNED}
+    journal = values["journal_id"]
+    if not isinstance(journal, uuid.UUID):
+        values["journal_id"] = uuid.UUID(journal)
+    return TransferRecord(**values)

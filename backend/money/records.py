@@ -5,7 +5,8 @@ The day D of a client runs from 23:59 local on D-1 to 23:59 local on D: an order
 23:59:30 falls into D+1. Closing is idempotent: the (org, day) row in work_day_closes says the day
 is closed and a second close writes nothing (an advisory lock serializes concurrent closes of one
 client). Records are priced by backend/money/daily.py under the rate-card version of each order
-(and of each work item) and announced to the client by the `work_record.ready` webhook.
+(and of each work item) and announced to the client by the `work_record.ready` webhook and to
+each technician by a `daily_record` push (the notification outbox, sent after the commit).
 
 Services never commit: the job, the CLI or the request owns the transaction.
 """
@@ -24,13 +25,14 @@ from backend.money import daily, teams
 from backend.money.pay import points_from_centi
 from backend.money.record_schemas import RecordSummaryOut
 from backend.money.terms import MoneyTerms, money_terms
-from backend.notifications.outbox import notify_technician
+from backend.notifications.outbox import notify_technicians
 from backend.orders.points import card_for
 from backend.webhooks.outbox import queue_events
 
 CUTOFF = time(23, 59)
 CLOSE_LOCK = 11_008
 READY_EVENT = "work_record.ready"
+PUSH_KIND = "daily_record"
 DEFAULT_CARD = daily.CardRef(None, None, None)
 
 
@@ -272,15 +274,19 @@ def record_body(record: DailyWorkRecord) -> dict:
 
 
 def announce(org_id: int, rows: list[dict]):
-    """Tell the client's webhook endpoints and each technician's phone (push) that records wait
-    for their confirmation. The push names the record; the app reads it over REST."""
+    """Tell the client's webhook endpoints and each technician's phone that records wait for
+    their confirmation (a push per record version: a corrected version pushes again)."""
     if rows:
         summary = RecordSummaryOut()
         payloads = (summary.dump(row | {"client_total_fen": client_total(row)}) for row in rows)
         queue_events(org_id, READY_EVENT, payloads)  # dumped only if an endpoint wants the event
-    for row in rows:
-        data = {"record_id": row["id"], "work_date": row["work_date"].isoformat(), "version": row["version"]}
-        notify_technician(row["technician_id"], "daily_record", data, dedupe_key=f"daily_record:{row['id']}")
+        notify_technicians(PUSH_KIND, [push_notice(row) for row in rows])
+
+
+def push_notice(row: dict) -> tuple[int, dict, str]:
+    """(technician, data, dedupe key): the app fetches the record by id over REST."""
+    data = {"record_id": row["id"], "work_date": row["work_date"].isoformat(), "version": row["version"]}
+    return row["technician_id"], data, f"{PUSH_KIND}:{row['id']}"
 
 
 def client_total(row: dict) -> int:

@@ -1,16 +1,14 @@
-"""Transfers and the rules they obey, without the database: the shapes TigerBeetle allows, the
-balance limits of flagged accounts, how a replayed id is compared with what was stored, and how
-a batch splits into linked chains. `backend/money/ledger.py` applies them under row locks."""
+"""Transfers without the database: what a caller asks for, what is stored, the shapes TigerBeetle
+allows (checked before anything is locked) and how a batch splits into linked chains. The rules
+that need the stored state (replays, pending resolutions, balance limits, chains all or nothing)
+are the database function ledger_apply (migration 0013); `backend/money/ledger.py` calls it."""
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from backend.money.errors import (
-    IdempotencyConflict,
-    InsufficientFunds,
-    LinkedEventFailed,
     MoneyError,
     TransferInvalid,
 )
@@ -79,27 +77,6 @@ class TransferResult:
         return self.error is None
 
 
-@dataclass
-class Totals:
-    """A locked account's totals as they stand in this batch, and as they were read."""
-
-    currency: str
-    debits_must_not_exceed_credits: bool
-    credits_must_not_exceed_debits: bool
-    debits_posted: int
-    debits_pending: int
-    credits_posted: int
-    credits_pending: int
-    read: tuple[int, int, int, int] = field(default=(0, 0, 0, 0))
-
-    def now(self) -> tuple[int, int, int, int]:
-        return (self.debits_posted, self.debits_pending, self.credits_posted, self.credits_pending)
-
-
-def resolution_name(post_pending: bool, expiry: bool) -> str:
-    return "posted" if post_pending else ("expired" if expiry else "voided")
-
-
 def chains(transfers: Sequence[Transfer]) -> list[list[tuple[int, Transfer]]]:
     """Split the batch into linked chains (a transfer without `linked` closes its chain)."""
     chains, current = [], []
@@ -109,38 +86,8 @@ def chains(transfers: Sequence[Transfer]) -> list[list[tuple[int, Transfer]]]:
             chains.append(current)
             current = []
     if current:
-        chains.append(current)  # left open: chain_failure reports it
+        chains.append(current)  # left open: ledger_apply reports it
     return chains
-
-
-def chain_failure(chain, outcomes) -> tuple[int, MoneyError] | None:
-    """(position, error) of what makes the chain fail, or None."""
-    for position, outcome in enumerate(outcomes):
-        if isinstance(outcome, MoneyError):
-            return position, outcome
-    if chain[-1][1].linked:
-        return len(chain) - 1, TransferInvalid(
-            "linked_event_chain_open", "the last transfer of the batch must not be linked", field="linked"
-        )
-    replayed = [outcome[0] == "exists" for outcome in outcomes]
-    if any(replayed) and not all(replayed):
-        position = replayed.index(True)
-        return position, IdempotencyConflict(
-            "exists_with_different_chain", "this id was written in another linked chain", field="id"
-        )
-    return None
-
-
-def failed_chain(chain, failure) -> list[TransferResult]:
-    position, error = failure
-    results = []
-    for offset, (index, transfer) in enumerate(chain):
-        if offset == position:
-            results.append(TransferResult(index, transfer.id, error.code, error=error))
-        else:
-            other = LinkedEventFailed("linked_event_failed", "another transfer of the linked chain failed", field="id")
-            results.append(TransferResult(index, transfer.id, other.code, error=other))
-    return results
 
 
 def _is_int(value, limit=MAX_BIGINT) -> bool:
@@ -201,77 +148,4 @@ def _movement_shape_error(t: Transfer) -> MoneyError | None:
         return TransferInvalid("amount_must_be_positive", "amount must be a positive integer of fen", field="amount")
     if t.code is None:
         return TransferInvalid("code_must_not_be_zero", "code is required", field="code")
-    return None
-
-
-def funds_error(t: Transfer, debit: Totals, credit: Totals) -> MoneyError | None:
-    if debit.debits_must_not_exceed_credits:
-        room = debit.credits_posted - debit.debits_posted - debit.debits_pending
-        if t.amount > room:
-            return InsufficientFunds(
-                "exceeds_credits",
-                f"the debit account has {room} fen available, {t.amount - room} fen short",
-                field="amount",
-                account_id=t.debit_account_id,
-                available_fen=room,
-                shortfall_fen=t.amount - room,
-            )
-    if credit.credits_must_not_exceed_debits:
-        room = credit.debits_posted - credit.credits_posted - credit.credits_pending
-        if t.amount > room:
-            return InsufficientFunds(
-                "exceeds_debits",
-                f"the credit account can take {room} fen, {t.amount - room} fen too many",
-                field="amount",
-                account_id=t.credit_account_id,
-                available_fen=room,
-                shortfall_fen=t.amount - room,
-            )
-    return None
-
-
-def pending_mismatch(t: Transfer, pending: TransferRecord) -> MoneyError | None:
-    for name in ("debit_account_id", "credit_account_id", "code"):
-        given = getattr(t, name)
-        if given is not None and given != getattr(pending, name):
-            return TransferInvalid(
-                f"pending_transfer_has_different_{name}", f"{name} differs from the pending", field=name
-            )
-    if t.amount is not None and t.amount > pending.amount:
-        return TransferInvalid(
-            "exceeds_pending_transfer_amount", f"at most {pending.amount} fen can be posted", field="amount"
-        )
-    if t.void_pending and t.amount is not None and t.amount != pending.amount:
-        return TransferInvalid(
-            "pending_transfer_has_different_amount", "a void releases the whole pending amount", field="amount"
-        )
-    return None
-
-
-# The order TigerBeetle reports differences in: flags, pending id, timeout, accounts, amount, data, code.
-_COMPARED = (
-    ("flags", lambda t: (t.pending, t.post_pending, t.void_pending, t.linked)),
-    ("pending_id", lambda t: t.pending_id),
-    ("timeout", lambda t: t.timeout_s),
-    ("debit_account_id", lambda t: t.debit_account_id),
-    ("credit_account_id", lambda t: t.credit_account_id),
-    ("amount", lambda t: t.amount),
-    ("reference", lambda t: t.reference),
-    ("user_data", lambda t: t.user_data),
-    ("code", lambda t: t.code),
-)
-_DEFAULTED = {"debit_account_id", "credit_account_id", "amount", "code"}  # post/void may leave them out
-
-
-def compare(t: Transfer, stored: TransferRecord) -> MoneyError | None:
-    """None when the replay asks for what was stored; else exists_with_different_<field>."""
-    resolving = t.post_pending or t.void_pending
-    for name, value in _COMPARED:
-        given = value(t)
-        if resolving and name in _DEFAULTED and given is None:
-            continue
-        if given != value(stored):
-            return IdempotencyConflict(
-                f"exists_with_different_{name}", f"transfer {t.id} exists with another {name}", field=name
-            )
     return None

@@ -47,6 +47,16 @@ def send(notification_id: int, now: datetime | None = None) -> str:
     return row.state
 
 
+@job("high", timeout=600)
+def send_many(notification_ids: list[int]) -> dict:
+    """`send` for a chunk of notifications queued together (a day close's daily records)."""
+    states = {}
+    for notification_id in notification_ids:
+        state = send(notification_id)
+        states[state] = states.get(state, 0) + 1
+    return states
+
+
 def _due(row: Notification, now: datetime) -> bool:
     return row.state == "pending" or (row.state == "held" and row.held_until is not None and row.held_until <= now)
 

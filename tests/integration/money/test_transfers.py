@@ -240,3 +240,34 @@ def test_a_batch_keeps_its_order_of_creation(session, books):
     )
     assert [r.seq for r in records] == sorted(r.seq for r in records)
     assert len({r.seq for r in records}) == 5
+
+
+def test_a_replay_is_compared_field_by_field_in_tigerbeetles_order(session, books):
+    books.fund(books.client, 10_000)
+    ledger.apply_transfers(session, [Transfer("t1", books.client, books.payable, 100, "pay")])
+
+    def replay(spec):
+        return ledger.create_transfers(session, [spec])[0].result
+
+    assert replay(Transfer("t1", books.client, books.payable, 100, "pay")) == "exists"
+    assert replay(Transfer("t1", books.client, books.payable, 101, "pay")) == "exists_with_different_amount"
+    assert replay(Transfer("t1", books.client, books.other_client, 101, "pay")) == (
+        "exists_with_different_credit_account_id"
+    )
+    assert replay(Transfer("t1", books.client, books.payable, 100, "pay", pending=True)) == (
+        "exists_with_different_flags"
+    )
+    assert replay(Transfer("t1", books.client, books.payable, 100, "fee")) == "exists_with_different_code"
+
+
+def test_a_replayed_post_may_leave_out_what_it_took_from_the_pending_transfer(session, books):
+    books.fund(books.client, 10_000)
+    ledger.apply_transfers(session, [Transfer("h1", books.client, books.payable, 100, "pay", pending=True)])
+    ledger.apply_transfers(session, [Transfer("p1", pending_id="h1", post_pending=True, amount=70)])
+
+    def replay(spec):
+        return ledger.create_transfers(session, [spec])[0].result
+
+    assert replay(Transfer("p1", pending_id="h1", post_pending=True)) == "exists"
+    assert replay(Transfer("p1", pending_id="h1", post_pending=True, amount=70)) == "exists"
+    assert replay(Transfer("p1", pending_id="h1", post_pending=True, amount=60)) == "exists_with_different_amount"

@@ -17,7 +17,7 @@ def test_the_worked_day_of_the_readme(session):
     funds = ledger.open_account(session, Kind.FUNDS, Owner.ORGANIZATION, C).id
     reserved = ledger.open_account(session, Kind.RESERVED, Owner.ORGANIZATION, C).id
     t_payable = ledger.open_account(session, Kind.PAYABLE, Owner.TECHNICIAN, T).id
-    t_tax = ledger.open_account(session, Kind.TAX_WITHHELD, Owner.TECHNICIAN, T).id
+    iit = ledger.platform_account(session, Kind.IIT_PAYABLE).id
     l_payable = ledger.open_account(session, Kind.PAYABLE, Owner.TECHNICIAN, L).id
 
     ledger.apply_transfers(session, [Transfer("BANK-20260105-001", bank, funds, 1_000_000, "funding")])
@@ -43,7 +43,7 @@ def test_the_worked_day_of_the_readme(session):
         Transfer("pay", funds, t_payable, pay, "pay"),
         Transfer("fee", funds, fees, fee, "fee"),
         Transfer("share", funds, l_payable, share, "share"),
-        Transfer("iit", t_payable, t_tax, tax, "iit"),
+        Transfer("tax", t_payable, iit, tax, "tax_withheld"),
     ]
     ledger.apply_transfers(session, [Transfer(**(t.__dict__ | {"linked": True})) for t in chain[:-1]] + chain[-1:])
     session.commit()
@@ -51,6 +51,6 @@ def test_the_worked_day_of_the_readme(session):
     assert ledger.get_account(session, funds).available == 1_000_000 - 23_165
     assert ledger.get_account(session, reserved).incoming == 0
     assert ledger.get_account(session, t_payable).posted == 20_008
-    assert ledger.get_account(session, t_tax).posted == 492
+    assert ledger.get_account(session, iit).posted == 492  # owed to the tax office
     assert ledger.get_account(session, l_payable).posted == 1_025
     assert ledger.get_account(session, fees).posted == 1_640

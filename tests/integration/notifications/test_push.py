@@ -10,7 +10,7 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.models import Device, Notification, Technician
 from backend.models.base import utcnow
-from backend.notifications import jobs
+from backend.notifications import jobs, outbox
 from backend.notifications.outbox import notify_technician
 from tests.integration.notifications import sms_capture
 from tests.integration.orders.helpers import API, CONSOLE, MOBILE, act, create, online, run_jobs
@@ -239,3 +239,18 @@ def test_a_provider_failure_is_retried_then_given_up(app, client, world, sandbox
     [row] = notifications(app, world["tech_a"])
     assert [r["status"] for r in row.results] == [401, 401, 401] and row.attempts == 3
     assert len(sandbox.calls("jpush-flaky")) == 3
+
+
+def test_many_notifications_in_one_commit_are_written_at_once_and_each_pushed_once(app, client, world, sandbox):
+    register(client, world["tech_a_h"], "jpush-many")
+    count = outbox.SEND_ONE_BY_ONE + 1  # past the threshold: sent by chunk jobs
+    day = "2026-12-01"
+    notices = [(world["tech_a"], {"record_id": i, "work_date": day}, f"daily_record:{i}") for i in range(count)]
+    with app.app_context():
+        assert len(outbox.notify_technicians("daily_record", notices)) == count
+        db.session.commit()
+        assert outbox.notify_technicians("daily_record", notices) == [], "the same keys are stored once"
+        db.session.commit()
+    run_jobs(app, "high")
+    extras = [c["body"]["notification"]["android"]["extras"] for c in sandbox.calls("jpush-many")]
+    assert sorted(int(e["record_id"]) for e in extras) == list(range(count))
