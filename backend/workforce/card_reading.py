@@ -76,4 +76,3 @@ def bin_out(match: banks.BinMatch) -> dict:
         "bin": match.prefix,
         "table_date": match.table_date.isoformat(),
     }
-

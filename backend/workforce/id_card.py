@@ -32,6 +32,23 @@ _NAME_CHARS = re.compile(r"[\u3400-\u9fff·•]+")
 _NOT_A_NAME = set("".join(FRONT_LABELS + BACK_LABELS)) | {"男", "女"}
 
 
+# What the technician is asked to check or retake: a code the app translates, and the English
+# sentence for any other caller ({date} filled from the problem's fields).
+PROBLEMS = {
+    "no_id_number": "no ID number found (公民身份号码): retake the portrait side in focus",
+    "id_number_check_failed": "the ID number read fails the GB 11643 check: compare it with the card",
+    "birth_date_mismatch": "the birth date printed (出生) differs from the one in the ID number",
+    "name_unsure": "the name may be misread: compare it with the card",
+    "no_name": "no name found (姓名): retake the portrait side",
+    "no_validity": "no validity period found (有效期限): retake the emblem side",
+    "validity_not_a_date": "the validity period read is not a real date: compare it with the card",
+    "validity_ends_before_start": "the validity period read ends before it starts: compare it with the card",
+    "validity_starts_in_future": "the validity period starts in the future: compare it with the card",
+    "back_side_missing": "send the emblem side too to read the validity period (有效期限)",
+    "card_expired": "the ID card expired on {date}",
+}
+
+
 @dataclass(frozen=True)
 class OcrLine:
     """One box of text: what was read, the engine's confidence (0-1), and its box's centre and
@@ -59,6 +76,9 @@ class CardReading:
     id_number_valid: bool = False
     confidence: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
+
+    def problem(self, code: str, **fields):
+        self.problems.append({"code": code, "message": PROBLEMS[code].format(**fields), **fields})
 
     def as_dict(self) -> dict:
         return {
@@ -167,14 +187,14 @@ def is_valid_id_number(number: str) -> bool:
 def _read_number(lines: list[OcrLine], reading: CardReading):
     candidates = _id_candidates(lines)
     if not candidates:
-        reading.problems.append("no ID number found (公民身份号码): retake the portrait side in focus")
+        reading.problem("no_id_number")
         return
     # A number that passes the check digit beats one that does not; then the surer reading.
     number, confidence = max(candidates, key=lambda c: (is_valid_id_number(c[0]), c[1]))
     reading.id_number, reading.confidence["id_number"] = number, confidence
     reading.id_number_valid = is_valid_id_number(number)
     if not reading.id_number_valid:
-        reading.problems.append("the ID number read fails the GB 11643 check: compare it with the card")
+        reading.problem("id_number_check_failed")
 
 
 def _check_birth(lines: list[OcrLine], reading: CardReading):
@@ -187,7 +207,7 @@ def _check_birth(lines: list[OcrLine], reading: CardReading):
     except ValueError:
         return
     if printed != ric.get_birth_date(reading.id_number):
-        reading.problems.append("the birth date printed (出生) differs from the one in the ID number")
+        reading.problem("birth_date_mismatch")
 
 
 # --- the name --------------------------------------------------------------------------------
@@ -211,9 +231,9 @@ def _read_name(lines: list[OcrLine], reading: CardReading):
                 reading.name, reading.confidence["name"] = name, confidence
                 if name != text or confidence < UNSURE:
                     # Stray digits or letters beside a name are a misreading the name may share.
-                    reading.problems.append("the name may be misread: compare it with the card")
+                    reading.problem("name_unsure")
                 return
-    reading.problems.append("no name found (姓名): retake the portrait side")
+    reading.problem("no_name")
 
 
 def _right_of(label: OcrLine, lines: list[OcrLine]) -> list[tuple[str, float]]:
@@ -240,23 +260,23 @@ def _read_validity(lines: list[OcrLine], reading: CardReading, today: date):
         joined += line.clean
     match = _VALIDITY_RE.search(joined)
     if match is None:
-        reading.problems.append("no validity period found (有效期限): retake the emblem side")
+        reading.problem("no_validity")
         return
     try:
         start = date(*map(int, match.group(1, 2, 3)))
         end = None if match.group(7) else date(*map(int, match.group(4, 5, 6)))
     except ValueError:
-        reading.problems.append("the validity period read is not a real date: compare it with the card")
+        reading.problem("validity_not_a_date")
         return
     if end is not None and end <= start:
-        reading.problems.append("the validity period read ends before it starts: compare it with the card")
+        reading.problem("validity_ends_before_start")
         return
     reading.valid_from, reading.valid_to = start.isoformat(), end.isoformat() if end else LONG_TERM
     reading.confidence["validity"] = min(c for s, e, c in spans if s < match.end() and e > match.start())
     if end is not None and end < today:
-        reading.problems.append(f"the ID card expired on {end.isoformat()}")
+        reading.problem("card_expired", date=end.isoformat())
     if start > today:
-        reading.problems.append("the validity period starts in the future: compare it with the card")
+        reading.problem("validity_starts_in_future")
 
 
 def read_card(front: list[OcrLine], back: list[OcrLine] | None, today: date) -> CardReading:
@@ -268,7 +288,7 @@ def read_card(front: list[OcrLine], back: list[OcrLine] | None, today: date) -> 
     _read_number(front, reading)
     _check_birth(front, reading)
     if back is None:
-        reading.problems.append("send the emblem side too to read the validity period (有效期限)")
+        reading.problem("back_side_missing")
     else:
         _read_validity(back, reading, today)
     return reading

@@ -137,6 +137,12 @@ class IdCardPhotosIn(Schema):
     back = fields.File(load_default=None, metadata={"description": "the emblem side (有效期限), optional"})
 
 
+class CardProblemOut(Schema):
+    code = fields.String(metadata={"description": "a stable code the app translates (id_card.PROBLEMS)"})
+    message = fields.String(metadata={"description": "the same in English"})
+    date = fields.String(metadata={"description": "YYYY-MM-DD, for card_expired"})
+
+
 class IdCardReadingOut(Schema):
     name = fields.String(allow_none=True)
     id_number = fields.String(allow_none=True, metadata={"description": "as read; not stored, not logged"})
@@ -148,7 +154,7 @@ class IdCardReadingOut(Schema):
         values=fields.Float(),
         metadata={"description": "0-1 per field read (name, id_number, validity)"},
     )
-    problems = fields.List(fields.String(), metadata={"description": "what to check or retake, for the technician"})
+    problems = fields.List(fields.Nested(CardProblemOut), metadata={"description": "what to check or retake"})
 
 
 class BankLookupIn(Schema):

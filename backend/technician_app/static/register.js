@@ -185,6 +185,13 @@
     app.rendered = "identity";
   }
 
+  // The server names each problem with a code; its English sentence stands in for a code this app does not know.
+  function problemText(problem) {
+    const key = "ocr_" + problem.code;
+    const text = t(key, problem);
+    return text === key ? problem.message : text;
+  }
+
   async function readCard() {
     const front = document.getElementById("id-front").files[0];
     const backFile = document.getElementById("id-back").files[0];
@@ -210,7 +217,7 @@
       app.idPhoto = stored && stored.sha256;
       fillFromReading(reading);
       state.textContent = t("card_read");
-      problems.innerHTML = reading.problems.map((p) => `<li>${esc(p)}</li>`).join("");
+      problems.innerHTML = reading.problems.map((p) => `<li>${esc(problemText(p))}</li>`).join("");
       app.ocr = reading;
     } catch (error) {
       if (ticket !== app.ocrTicket) return;

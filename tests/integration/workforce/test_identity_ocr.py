@@ -113,7 +113,7 @@ def test_without_the_back_the_validity_is_asked_for(client, register):
     body = _read(client, headers, card.front_png).get_json()
     assert body["name"] == card.name and body["id_number"] == card.id_number
     assert body["valid_from"] is None and body["valid_to"] is None
-    assert any("有效期限" in problem for problem in body["problems"])
+    assert "back_side_missing" in [p["code"] for p in body["problems"]]
 
 
 @pytest.mark.parametrize(

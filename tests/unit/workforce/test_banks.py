@@ -39,10 +39,23 @@ def test_a_card_type_the_table_does_not_know_is_none(tmp_path):
 @pytest.mark.parametrize(
     ("prefix", "code"),
     [
-        ("622202", "ICBC"), ("621226", "ICBC"), ("621700", "CCB"), ("436742", "CCB"), ("622848", "ABC"),
-        ("621661", "BOC"), ("622262", "BOCOM"), ("622588", "CMB"), ("621799", "PSBC"), ("622690", "CITIC"),
-        ("622660", "CEB"), ("622622", "CMBC"), ("622298", "PAB"), ("622521", "SPDB"), ("622908", "CIB"),
-        ("622630", "HXB"), ("622568", "GDB"),
+        ("622202", "ICBC"),
+        ("621226", "ICBC"),
+        ("621700", "CCB"),
+        ("436742", "CCB"),
+        ("622848", "ABC"),
+        ("621661", "BOC"),
+        ("622262", "BOCOM"),
+        ("622588", "CMB"),
+        ("621799", "PSBC"),
+        ("622690", "CITIC"),
+        ("622660", "CEB"),
+        ("622622", "CMBC"),
+        ("622298", "PAB"),
+        ("622521", "SPDB"),
+        ("622908", "CIB"),
+        ("622630", "HXB"),
+        ("622568", "GDB"),
     ],
 )
 def test_the_shipped_table_knows_the_major_banks(prefix, code):
