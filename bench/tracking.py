@@ -2,23 +2,25 @@
 
 Starts the web process(es) and the track writer as the Procfile does (unless --url),
 creates N bench technicians (approved, consenting, on shift, in one region), connects
-them with real Socket.IO clients that each send a batch of --batch fixes every
---batch x --interval seconds for --seconds, with --consoles platform-admin consoles
-connected to the first web process. Then it waits for the writer to drain and counts
-the fixes in PostGIS. Prints one JSON object: fixes sent / acknowledged / persisted /
-lost, throughput, send -> console latency percentiles, fixes seen by the console,
-and CPU per process.
+them as phones that each send a batch of --batch fixes every --batch x --interval seconds
+for --seconds, with --consoles platform-admin consoles connected to the first web process.
+Then it waits for the writer to drain and counts the fixes in PostGIS. Prints one JSON
+object: fixes sent / acknowledged / persisted / lost, throughput, send -> console latency
+percentiles, fixes seen by the console, and CPU per process.
 
     scripts/with-env.sh .venv/bin/python bench/tracking.py --technicians 1000 --interval 1 \\
         --batch 10 --seconds 20 --consoles 2 [--web-processes 2] [--generators 2]
 
+Phones and consoles are bench/wire.py clients: the Socket.IO protocol on a raw WebSocket,
+the same packets, auth and acks as python-socketio's client, at a fraction of its CPU (the
+load generator must not be what is measured). The phones run in --generators processes
+(default: one per core), the consoles in this process, so a console's receive time is
+never delayed by the phones' work.
 --web-processes N starts N web processes (each with WEB_PROCESSES gunicorn workers, as the
 Procfile runs it) on their own ports and spreads the phones over them
 as a plain load balancer would (WebSocket only: no stickiness); the consoles are on the first.
---generators N drives the phones from N processes (one asyncio process cannot offer
-20,000 fixes/s on a small machine). CPU is counted from the first send to the last console
-update; cpu_s_per_1000_fixes is each process's cost, which does not depend on how busy the
-machine is.
+CPU is counted from the first send to the last console update; cpu_s_per_1000_fixes is each
+process's cost, which does not depend on how busy the machine is.
 
 Latency is measured on the newest fix of each batch (its time is the send time) when
 its console update arrives; with --console-interval-ms 0 (the default here) every batch
@@ -37,12 +39,12 @@ import time
 from pathlib import Path
 
 import psutil
-import socketio
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from backend.realtime import CONSOLE, TECHNICIAN  # noqa: E402
+from bench.wire import ConnectError, WireClient  # noqa: E402
 from tests.live import free_port, procfile_command, stop, wait_until_healthy  # noqa: E402
 
 # --- bench data --------------------------------------------------------------------------------
@@ -228,82 +230,99 @@ class Stats:
         self.last_ack = 0.0
 
 
-async def technician(client, tid, args, run_id, window, stats):
-    """Send batches from window[0] until window[1] (epoch seconds)."""
-    seq, lon = 0, 104.0 + (tid % 1000) * 1e-4
-    period = args.batch * args.interval
-    await asyncio.sleep(max(0.0, window[0] - time.time()) + (tid % 97) / 97 * period)  # spread over the period
-    while time.time() < window[1]:
-        started = time.time()
+class Phone:
+    """One phone's schedule: a batch of --batch fixes every --batch x --interval seconds from
+    window[0] until window[1] (epoch seconds), each sent after the previous one's ack, as the app
+    does. Driven by timer and ack callbacks: no task or future per phone or message, so that
+    thousands of phones cost their generator little."""
+
+    def __init__(self, client, tid, args, run_id, window, stats):
+        self.client, self.tid, self.run_id, self.window, self.stats = client, tid, run_id, window, stats
+        self.batch, self.interval, self.period = args.batch, args.interval, args.batch * args.interval
+        self.seq, self.lon = 0, 104.0 + (tid % 1000) * 1e-4
+        self.sent_at = None  # while a batch waits for its ack
+        self.finished = False
+
+    def start(self):
+        offset = (self.tid % 97) / 97 * self.period  # spread over the period
+        asyncio.get_running_loop().call_later(max(0.0, self.window[0] - time.time()) + offset, self.send)
+
+    def send(self):
+        started = time.time()  # the newest fix's time is its send time: the latency starts here
+        if started >= self.window[1]:
+            self.finished = True
+            return
         batch = []
-        for k in range(args.batch):  # the phone buffered these over the last period
-            t = started - (args.batch - 1 - k) * args.interval
+        for k in range(self.batch):  # the phone buffered these over the last period
             batch.append(
-                {"id": f"{run_id}-{tid}-{seq}", "time": t, "lon": lon + seq * 1e-5, "lat": 30.6, "accuracy": 5}
+                {
+                    "id": f"{self.run_id}-{self.tid}-{self.seq}",
+                    "time": started - (self.batch - 1 - k) * self.interval,
+                    "lon": self.lon + self.seq * 1e-5,
+                    "lat": 30.6,
+                    "accuracy": 5,
+                }
             )
-            seq += 1
-        stats.sent += len(batch)
-        try:
-            ack = await client.call("location", batch, namespace=TECHNICIAN, timeout=30)
-            stats.acked += len(ack.get("accepted", []))
-            stats.last_ack = time.time()
+            self.seq += 1
+        self.stats.sent += len(batch)
+        self.sent_at = started
+        self.client.call_back(self.acked, "location", batch)
+
+    def acked(self, ack, error):
+        if self.sent_at is None:
+            return  # the ack of a batch already given up (timed out)
+        if error is None:
+            self.stats.acked += len(ack.get("accepted", []))
+            self.stats.last_ack = time.time()
             if ack.get("error"):
-                stats.errors.append(ack["error"])
-        except Exception as exc:  # a timeout counts as not acknowledged
-            stats.errors.append(type(exc).__name__)
-        await asyncio.sleep(max(0.0, period - (time.time() - started)))
+                self.stats.errors.append(ack["error"])
+        else:  # a lost connection: not acknowledged
+            self.stats.errors.append(type(error).__name__)
+        started, self.sent_at = self.sent_at, None
+        asyncio.get_running_loop().call_later(max(0.0, self.period - (time.time() - started)), self.send)
+
+    def check_timeout(self, now, seconds=30):
+        """Called every second: a batch without an ack after `seconds` counts as not acknowledged."""
+        if self.sent_at is not None and now - self.sent_at > seconds:
+            self.stats.errors.append("TimeoutError")
+            started, self.sent_at = self.sent_at, None
+            asyncio.get_running_loop().call_later(max(0.0, self.period - (now - started)), self.send)
 
 
 async def connect_phone(url, token, attempts=10):
     """Connect as a phone does: a refused or failed connect is tried again a little later."""
     for attempt in range(attempts):
-        client = socketio.AsyncClient(reconnection=False)
         try:
-            await client.connect(
-                url, namespaces=[TECHNICIAN], auth={"token": token}, transports=["websocket"], wait_timeout=60
-            )
-            return client
-        except socketio.exceptions.ConnectionError:
+            return await WireClient.connect(url, TECHNICIAN, {"token": token})
+        except ConnectError:
             if attempt == attempts - 1:
                 raise
             await asyncio.sleep(1 + attempt)
 
 
-async def console(url, token, stats, ready):
-    client = socketio.AsyncClient(reconnection=False)
+async def console(url, token, stats):
+    """A console in this (the main) process; the latency ends when its update's bytes arrive."""
+    client = await WireClient.connect(url, CONSOLE, {"token": token})
 
-    async def on_positions(batch):
-        now = time.time()
+    def on_positions(received_at, batch):
         for item in batch["items"]:
-            stats.latencies.append(now - item["t"])
+            stats.latencies.append(received_at - item["t"])
             stats.console_fixes += item.get("n", 1)
 
-    client.on("positions", on_positions, namespace=CONSOLE)
-    await client.connect(url, namespaces=[CONSOLE], auth={"token": token}, transports=["websocket"], wait_timeout=60)
-    ready.set()
+    client.on("positions", on_positions)
     return client
 
 
 async def drive(urls, tokens, admin_token, args, run_id, on_window_start, on_window_end):
+    """Consoles here, phones in --generators processes: a console's receive time is never
+    delayed by the phones' work."""
     consoles_stats = [Stats() for _ in range(args.consoles)]
-    consoles = []
-    for stats in consoles_stats:
-        ready = asyncio.Event()
-        consoles.append(await console(urls[0], admin_token, stats, ready))
+    consoles = [await console(urls[0], admin_token, stats) for stats in consoles_stats]
     # phones spread over the web processes as a plain load balancer would (WebSocket only: no stickiness)
     items = [(urls[i % len(urls)], tid, token) for i, (tid, token) in enumerate(sorted(tokens.items()))]
-    if args.generators > 1:
-        stats = await _drive_generators(items, args, run_id, on_window_start, on_window_end)
-    else:
-        phones = await connect_phones(items)
-        on_window_start()  # CPU is counted from here: connecting is not part of the load
-        stats = await send(phones, items, args, run_id)
-        await asyncio.sleep(2)  # the last console updates
-        on_window_end()  # disconnecting is not part of the load either
-        for client in phones:
-            await client.disconnect()
+    stats = await _drive_generators(items, args, run_id, on_window_start, on_window_end)
     for client in consoles:
-        await client.disconnect()
+        client.disconnect()
     return stats, consoles_stats
 
 
@@ -315,20 +334,26 @@ async def connect_phones(items):
     return phones
 
 
-async def send(phones, items, args, run_id):
+async def send(clients, items, args, run_id):
     stats = Stats()
     window = (time.time() + 0.5, time.time() + 0.5 + args.seconds)
-    tasks = [
-        technician(phone, tid, args, run_id, window, stats) for phone, (_, tid, _) in zip(phones, items, strict=True)
+    phones = [
+        Phone(client, tid, args, run_id, window, stats) for client, (_, tid, _) in zip(clients, items, strict=True)
     ]
-    await asyncio.gather(*tasks, return_exceptions=True)
+    for phone in phones:
+        phone.start()
+    while not all(phone.finished for phone in phones):
+        await asyncio.sleep(1)
+        now = time.time()
+        for phone in phones:
+            phone.check_timeout(now)
     stats.window = (window[0], max(stats.last_ack, window[1]))
     return stats
 
 
 async def _drive_generators(items, args, run_id, on_window_start, on_window_end):
-    """The phones in --generators processes (one asyncio process cannot drive 20,000 fixes/s here);
-    they start sending together and disconnect only after the CPU has been counted."""
+    """The phones in --generators processes; they start sending together and disconnect only
+    after the CPU has been counted."""
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(args.generators + 1), context.Queue()
     workers = [
@@ -363,8 +388,9 @@ def generator(items, args, run_id, barrier, results):
         stats = await send(phones, items, args, run_id)
         results.put((stats.sent, stats.acked, stats.errors, stats.last_ack, stats.window))
         await loop.run_in_executor(None, barrier.wait)
-        for client in phones:
-            await client.disconnect()
+        for phone in phones:
+            phone.disconnect()
+        await asyncio.sleep(0.5)  # the close frames go out
 
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
@@ -399,12 +425,12 @@ def measure(args, tokens, admin_token, processes, urls):
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     trees = {name: process_tree(p) for name, p in processes.items()}
-    trees["bench"] = [psutil.Process()]
+    # The bench's own CPU in two parts: this process (the consoles) and the phones' generators.
+    trees["consoles"] = [psutil.Process()]
     before, after = {}, {}
 
     def snapshot(into):
-        generators = [psutil.Process(child.pid) for child in multiprocessing.active_children()]
-        trees["bench"] = [psutil.Process(), *generators]
+        trees["generators"] = [psutil.Process(child.pid) for child in multiprocessing.active_children()]
         into.update({name: cpu_by_pid(t) for name, t in {**trees, **services_by_name()}.items()})  # new backends too
         into["at"] = time.time()
 
@@ -467,7 +493,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--consoles", type=int, default=2)
     parser.add_argument("--web-processes", type=int, default=1)
-    parser.add_argument("--generators", type=int, default=1, help="load-generator processes for the phones")
+    parser.add_argument(
+        "--generators", type=int, default=os.cpu_count() or 1, help="load-generator processes (default: one per core)"
+    )
     parser.add_argument("--console-interval-ms", type=int, default=0, help="position throttle per technician")
     parser.add_argument("--url", help="an already running service (its writer must be running too)")
     print(json.dumps(run(parser.parse_args())), flush=True)
