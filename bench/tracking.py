@@ -64,7 +64,7 @@ def _prepare(count):
     from shapely.geometry import box
 
     from backend.extensions import db
-    from backend.models import Region, Technician, TechnicianProfile, TechnicianRegion, User
+    from backend.models import Region
     from backend.places.service import set_region_geometry
     from backend.seed.demo_city import ensure_platform_user
     from backend.tracking import state as tracking_state
@@ -75,27 +75,79 @@ def _prepare(count):
         set_region_geometry(region, box(103.9, 30.5, 104.3, 30.8))
         db.session.add(region)
         db.session.flush()
-    ids = []
-    for i in range(count):
-        phone = f"1380000{i:04d}"
-        user = db.session.query(User).filter_by(phone=phone).one_or_none()
-        if user is None:
+    ids = _bench_technicians(count, region)
+    ready = _ready_to_track([tid for tid, _ in ids])
+    for tid, _ in ids:  # through the domain functions (database and cache), only where needed
+        if tid not in ready:
+            tracking_state.grant_consent(tid, device="bench")
+            tracking_state.rebuild(tid)
+            tracking_state.set_status(tid, "on_shift")
+    db.session.commit()
+    admin = ensure_platform_user("bench-admin@gridwork.demo", "Bench admin", "bench-password-123", "platform_admin")
+    tokens = {tid: create_access_token(str(uid), additional_claims={"role": "technician"}) for tid, uid in ids}
+    return tokens, create_access_token(str(admin.id), additional_claims={"role": "platform_admin"})
+
+
+def _bench_technicians(count, region):
+    """[(technician id, user id)] of bench technicians 0 .. count-1, created when missing
+    (read in one query: thousands of single look-ups took minutes on a busy machine)."""
+    from sqlalchemy import select
+
+    from backend.extensions import db
+    from backend.models import Technician, TechnicianProfile, TechnicianRegion, User
+
+    phones = [f"1380000{i:04d}" for i in range(count)]
+
+    def existing():
+        rows = db.session.execute(
+            select(User.phone, Technician.id, User.id)
+            .join(Technician, Technician.user_id == User.id)
+            .where(User.phone.in_(phones))
+        )
+        return {phone: (tid, uid) for phone, tid, uid in rows}
+
+    found = existing()
+    for i, phone in enumerate(phones):
+        if phone not in found:
             user = User(phone=phone, name=f"bench {i}", role="technician", password_hash="x")
             technician = Technician(user=user)
             db.session.add(technician)
             db.session.flush()
             db.session.add(TechnicianProfile(technician_id=technician.id, status="approved"))
             db.session.add(TechnicianRegion(technician_id=technician.id, region_id=region.id, state="active"))
-        ids.append((db.session.query(Technician).filter_by(user_id=user.id).one().id, user.id))
     db.session.commit()
-    for tid, _ in ids:
-        tracking_state.grant_consent(tid, device="bench")
-        tracking_state.rebuild(tid)
-        tracking_state.set_status(tid, "on_shift")
-    db.session.commit()
-    admin = ensure_platform_user("bench-admin@gridwork.demo", "Bench admin", "bench-password-123", "platform_admin")
-    tokens = {tid: create_access_token(str(uid), additional_claims={"role": "technician"}) for tid, uid in ids}
-    return tokens, create_access_token(str(admin.id), additional_claims={"role": "platform_admin"})
+    found = existing()
+    return [found[phone] for phone in phones]
+
+
+def _ready_to_track(technician_ids):
+    """The technicians already on shift with an open consent (a series run with --keep-on-shift)."""
+    from sqlalchemy import text
+
+    from backend.extensions import db
+
+    rows = db.session.execute(
+        text(
+            "SELECT e.technician_id FROM (SELECT DISTINCT ON (technician_id) technician_id, value "
+            "FROM technician_events WHERE kind = 'status' AND technician_id = ANY(:ids) "
+            "ORDER BY technician_id, at DESC, id DESC) e "
+            "JOIN location_consents c ON c.technician_id = e.technician_id AND c.withdrawn_at IS NULL "
+            "WHERE e.value = 'on_shift'"
+        ),
+        {"ids": list(technician_ids)},
+    )
+    return set(rows.scalars())
+
+
+def warm_state(technician_ids):
+    """Every bench technician's tracking state in the Redis cache (it expires after 10 minutes;
+    rebuilt from the database on a miss), so that no run starts with thousands of misses."""
+    from backend.app import create_app
+    from backend.tracking import state as tracking_state
+
+    with create_app().app_context():
+        for tid in technician_ids:
+            tracking_state.load(tid)
 
 
 def retire(technician_ids):
@@ -406,16 +458,30 @@ def percentile(values, q):
 
 
 def run(args):
+    """One JSON result per run: the technicians are prepared once for the series, the service is
+    started afresh for every run."""
     tokens, admin_token = with_retries(prepare, args.technicians)
+    try:
+        for _ in range(args.runs):
+            with_retries(warm_state, tokens)
+            yield one_run(args, tokens, admin_token)
+    finally:
+        if not args.keep_on_shift:
+            with_retries(retire, tokens)
+
+
+def one_run(args, tokens, admin_token):
+    started, load_before = time.strftime("%H:%M:%S", time.gmtime()), os.getloadavg()[0]
     processes, urls = (
         ({}, [args.url]) if args.url else start_service(args.web_processes, args.console_interval_ms, args.technicians)
     )
     try:
-        return measure(args, tokens, admin_token, processes, urls)
+        result = measure(args, tokens, admin_token, processes, urls)
     finally:
         for process in processes.values():
             stop(process)
-        with_retries(retire, tokens)
+    # The machine's 1-minute load average before and after the run: 2 means both cores busy.
+    return {"utc": started, **result, "load_average_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
 
 
 def measure(args, tokens, admin_token, processes, urls):
@@ -467,7 +533,6 @@ def measure(args, tokens, admin_token, processes, urls):
         "cpu_pct_of_one_core": {name: round(used / cpu_window * 100) for name, used in cpu_s.items()},
         # Load-independent cost: CPU seconds of each process per 1,000 acknowledged fixes.
         "cpu_s_per_1000_fixes": {name: round(used / max(stats.acked, 1) * 1000, 3) for name, used in cpu_s.items()},
-        "load_average_1m": round(os.getloadavg()[0], 2),
         "wall_s": round(wall, 1),
     }
 
@@ -498,7 +563,12 @@ def main():
     )
     parser.add_argument("--console-interval-ms", type=int, default=0, help="position throttle per technician")
     parser.add_argument("--url", help="an already running service (its writer must be running too)")
-    print(json.dumps(run(parser.parse_args())), flush=True)
+    parser.add_argument("--runs", type=int, default=1, help="runs in a row, one JSON line each")
+    parser.add_argument(
+        "--keep-on-shift", action="store_true", help="leave the bench technicians on shift for the next series"
+    )
+    for result in run(parser.parse_args()):
+        print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":
