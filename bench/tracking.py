@@ -280,6 +280,7 @@ class Stats:
         self.latencies = []
         self.errors = []
         self.last_ack = 0.0
+        self.late = []  # generator: how late each batch went out (its own event loop's lag)
 
 
 class Phone:
@@ -297,7 +298,11 @@ class Phone:
 
     def start(self):
         offset = (self.tid % 97) / 97 * self.period  # spread over the period
-        asyncio.get_running_loop().call_later(max(0.0, self.window[0] - time.time()) + offset, self.send)
+        self.schedule(max(0.0, self.window[0] - time.time()) + offset)
+
+    def schedule(self, delay):
+        self.due = time.time() + delay
+        asyncio.get_running_loop().call_later(delay, self.send)
 
     def send(self):
         started = time.time()  # the newest fix's time is its send time: the latency starts here
@@ -317,6 +322,7 @@ class Phone:
             )
             self.seq += 1
         self.stats.sent += len(batch)
+        self.stats.late.append(started - self.due)
         self.sent_at = started
         self.client.call_back(self.acked, "location", batch)
 
@@ -331,14 +337,14 @@ class Phone:
         else:  # a lost connection: not acknowledged
             self.stats.errors.append(type(error).__name__)
         started, self.sent_at = self.sent_at, None
-        asyncio.get_running_loop().call_later(max(0.0, self.period - (time.time() - started)), self.send)
+        self.schedule(max(0.0, self.period - (time.time() - started)))
 
     def check_timeout(self, now, seconds=30):
         """Called every second: a batch without an ack after `seconds` counts as not acknowledged."""
         if self.sent_at is not None and now - self.sent_at > seconds:
             self.stats.errors.append("TimeoutError")
             started, self.sent_at = self.sent_at, None
-            asyncio.get_running_loop().call_later(max(0.0, self.period - (now - started)), self.send)
+            self.schedule(max(0.0, self.period - (now - started)))
 
 
 async def connect_phone(url, token, attempts=10):
@@ -424,8 +430,9 @@ async def _drive_generators(items, args, run_id, on_window_start, on_window_end)
     for worker in workers:
         worker.join()
     stats = Stats()
-    for sent, acked, errors, _last_ack, _window in parts:
+    for sent, acked, errors, _last_ack, _window, late in parts:
         stats.sent, stats.acked, stats.errors = stats.sent + sent, stats.acked + acked, stats.errors + errors
+        stats.late += late
     stats.window = (min(part[4][0] for part in parts), max(part[4][1] for part in parts))
     return stats
 
@@ -438,7 +445,8 @@ def generator(items, args, run_id, barrier, results):
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, barrier.wait)
         stats = await send(phones, items, args, run_id)
-        results.put((stats.sent, stats.acked, stats.errors, stats.last_ack, stats.window))
+        late = stats.late[:: max(1, len(stats.late) // 20_000)]  # a sample is enough for percentiles
+        results.put((stats.sent, stats.acked, stats.errors, stats.last_ack, stats.window, late))
         await loop.run_in_executor(None, barrier.wait)
         for phone in phones:
             phone.disconnect()
@@ -524,7 +532,10 @@ def measure(args, tokens, admin_token, processes, urls):
         "lost": stats.acked - persisted,
         "errors": len(stats.errors),
         "error_kinds": sorted(set(stats.errors))[:5],
+        "offered_fixes_per_s": round(args.technicians / args.interval),
         "throughput_fixes_per_s": round(stats.acked / (stats.window[1] - stats.window[0])),
+        # How late the generators sent (their event loops' lag): near 0 means they kept up.
+        "generator_late_p99_ms": _ms(percentile(stats.late, 0.99)),
         "writer_drain_s_after_send": drained_at,
         "console_fixes_seen": [c.console_fixes for c in consoles],
         "console_updates": len(latencies),
