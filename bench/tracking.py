@@ -33,6 +33,7 @@ import gc
 import json
 import multiprocessing
 import os
+import random
 import subprocess
 import sys
 import time
@@ -139,15 +140,21 @@ def _ready_to_track(technician_ids):
     return set(rows.scalars())
 
 
-def warm_state(technician_ids):
-    """Every bench technician's tracking state in the Redis cache (it expires after 10 minutes;
-    rebuilt from the database on a miss), so that no run starts with thousands of misses."""
+def warm_state(technician_ids, run_s=180):
+    """Every bench technician's tracking state cached in Redis for longer than a run: a cache that
+    expires mid-run is rebuilt from the database on the phone's next fix, and thousands at once
+    measure that, not the steady state (they are spread in time: `state.cache_ttl`)."""
     from backend.app import create_app
+    from backend.redis_client import get_redis
     from backend.tracking import state as tracking_state
 
     with create_app().app_context():
+        pipe = get_redis().pipeline(transaction=False)
         for tid in technician_ids:
-            tracking_state.load(tid)
+            pipe.ttl(tracking_state.key(tid))
+        for tid, ttl in zip(technician_ids, pipe.execute(), strict=True):
+            if ttl < run_s:  # missing (-2) or about to expire
+                tracking_state.rebuild(tid)
 
 
 def retire(technician_ids):
@@ -281,6 +288,7 @@ class Stats:
         self.errors = []
         self.last_ack = 0.0
         self.late = []  # generator: how late each batch went out (its own event loop's lag)
+        self.received = []  # console: when each update arrived (for the per-second log)
 
 
 class Phone:
@@ -297,7 +305,9 @@ class Phone:
         self.finished = False
 
     def start(self):
-        offset = (self.tid % 97) / 97 * self.period  # spread over the period
+        # Phones send independently of each other: a random (seeded) phase over the period, not a few
+        # dozen phones in lockstep (tid % 97 before: bursts of 50 messages at 5,000 phones).
+        offset = random.Random(self.tid).random() * self.period
         self.schedule(max(0.0, self.window[0] - time.time()) + offset)
 
     def schedule(self, delay):
@@ -337,14 +347,23 @@ class Phone:
         else:  # a lost connection: not acknowledged
             self.stats.errors.append(type(error).__name__)
         started, self.sent_at = self.sent_at, None
-        self.schedule(max(0.0, self.period - (time.time() - started)))
+        self.next_after(started)
+
+    def next_after(self, started):
+        """The next batch one period after the last, or done if that falls after the window: the
+        phones stop together, so that the CPU window ends with the load (a phone waiting out its
+        last period diluted the CPU shares: 10 s at 5,000 phones)."""
+        if started + self.period >= self.window[1]:
+            self.finished = True
+        else:
+            self.schedule(max(0.0, self.period - (time.time() - started)))
 
     def check_timeout(self, now, seconds=30):
         """Called every second: a batch without an ack after `seconds` counts as not acknowledged."""
         if self.sent_at is not None and now - self.sent_at > seconds:
             self.stats.errors.append("TimeoutError")
             started, self.sent_at = self.sent_at, None
-            self.schedule(max(0.0, self.period - (now - started)))
+            self.next_after(started)
 
 
 async def connect_phone(url, token, attempts=10):
@@ -365,6 +384,7 @@ async def console(url, token, stats):
     def on_positions(received_at, batch):
         for item in batch["items"]:
             stats.latencies.append(received_at - item["t"])
+            stats.received.append(received_at)
             stats.console_fixes += item.get("n", 1)
 
     client.on("positions", on_positions)
@@ -518,6 +538,8 @@ def measure(args, tokens, admin_token, processes, urls):
     cpu_s = {name: cpu_used(before[name], after[name]) for name in after}
     persisted = with_retries(count_persisted, run_id)
     latencies = consoles[0].latencies if consoles else []
+    if consoles and os.environ.get("BENCH_LOG_DIR"):
+        _log_latency_by_second(Path(os.environ["BENCH_LOG_DIR"]) / f"latency-{run_id}.txt", consoles[0])
     return {
         "technicians": args.technicians,
         "web_processes": len(urls),
@@ -546,6 +568,18 @@ def measure(args, tokens, admin_token, processes, urls):
         "cpu_s_per_1000_fixes": {name: round(used / max(stats.acked, 1) * 1000, 3) for name, used in cpu_s.items()},
         "wall_s": round(wall, 1),
     }
+
+
+def _log_latency_by_second(path, stats):
+    """Per second of the run: console updates, p50 and p99 send -> console (where the tail sits)."""
+    by_second = {}
+    for received_at, latency in zip(stats.received, stats.latencies, strict=True):
+        by_second.setdefault(int(received_at), []).append(latency)
+    start = min(by_second, default=0)
+    with open(path, "w") as out:
+        for second, values in sorted(by_second.items()):
+            p50, p99 = _ms(percentile(values, 0.5)), _ms(percentile(values, 0.99))
+            out.write(f"{second - start:4d} s  {len(values):5d} updates  p50 {p50} ms  p99 {p99} ms\n")
 
 
 def _ms(value):
