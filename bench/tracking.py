@@ -5,11 +5,17 @@ creates N bench technicians (approved, consenting, on shift, in one region), con
 them as phones that each send a batch of --batch fixes every --batch x --interval seconds
 for --seconds, with --consoles platform-admin consoles connected to the first web process.
 Then it waits for the writer to drain and counts the fixes in PostGIS. Prints one JSON
-object: fixes sent / acknowledged / persisted / lost, throughput, send -> console latency
-percentiles, fixes seen by the console, and CPU per process.
+line per run: fixes sent / acknowledged / persisted / lost, offered and acknowledged fixes/s,
+send -> console latency percentiles, fixes seen by the consoles, CPU per process, the load
+average before and after.
 
     scripts/with-env.sh .venv/bin/python bench/tracking.py --technicians 1000 --interval 1 \\
-        --batch 10 --seconds 20 --consoles 2 [--web-processes 2] [--generators 2]
+        --batch 10 --seconds 20 --consoles 2 [--web-processes 2] [--generators 2] [--runs 3]
+
+--runs N: N runs in a row (the technicians prepared once, the service started afresh for each
+run); --keep-on-shift leaves the bench technicians on shift for the next series (by default they
+go off shift and withdraw consent at the end). BENCH_LOG_DIR=dir keeps the processes' output and
+a per-second latency log there.
 
 Phones and consoles are bench/wire.py clients: the Socket.IO protocol on a raw WebSocket,
 the same packets, auth and acks as python-socketio's client, at a fraction of its CPU (the
