@@ -69,3 +69,17 @@ def test_any_client_id_survives_the_copy(app, technician, client):
     assert client.post("/api/mobile/v1/locations", headers=headers, json={"fixes": batch}).status_code == 200
     drain(app)
     assert stored(app, tid) == ({cid: None for cid in ids}, len(ids))
+
+
+def test_technicians_cached_together_do_not_expire_together(app):
+    """A shift starting at once must not come back for 5,000 rebuilds in the same second (which
+    emptied the database pool under the load benchmark): cache lifetimes are spread, within the bound."""
+    from backend.tracking import state
+
+    with app.app_context():
+        ids = range(900_001, 900_041)
+        for tid in ids:
+            state.rebuild(tid)
+        ttls = [get_redis().ttl(state.key(tid)) for tid in ids]
+    assert all(state.CACHE_SECONDS // 2 - 1 <= ttl <= state.CACHE_SECONDS for ttl in ttls)
+    assert max(ttls) - min(ttls) > state.CACHE_SECONDS // 10
