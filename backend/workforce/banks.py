@@ -6,10 +6,14 @@ every match, so a reader knows how current the table is.
 """
 
 import csv
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
+
+from stdnum import luhn
+from stdnum.exceptions import ValidationError
 
 DATA = Path(__file__).resolve().parent / "data"
 BINS_FILE = DATA / "bank_bins.csv"
@@ -81,3 +85,16 @@ def table() -> BinTable:
 
 def lookup(card_number: str) -> BinMatch | None:
     return table().lookup(card_number)
+
+
+def check_card_number(raw: str | None) -> tuple[str, str | None]:
+    """The card number without spaces or dashes, and the rule it breaks (None for a card number:
+    12 to 19 digits passing Luhn). Callers raise their own error naming their field."""
+    number = re.sub(r"[\s-]", "", raw or "")
+    if not number.isdigit() or not 12 <= len(number) <= 19:
+        return number, "a bank card number has 12 to 19 digits"
+    try:
+        luhn.validate(number)
+    except ValidationError:
+        return number, "the card number fails the Luhn check"
+    return number, None

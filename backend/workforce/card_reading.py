@@ -6,11 +6,6 @@ Raises domain errors naming the field (backend.errors); never reads the request,
 never logs what was read (PII).
 """
 
-import re
-
-from stdnum import luhn
-from stdnum.exceptions import ValidationError
-
 from backend.errors import NotFound, ValidationFailed, field_error
 from backend.workforce import banks, id_card, ocr
 from backend.workforce.service import today
@@ -49,13 +44,9 @@ def read_id_card(front: bytes, back: bytes | None) -> dict:
 
 def card_digits(raw: str, field: str = "card_number", location: str = "query") -> str:
     """A bank card number: 12 to 19 digits (spaces and dashes ignored) passing Luhn."""
-    number = re.sub(r"[\s-]", "", raw or "")
-    if not number.isdigit() or not 12 <= len(number) <= 19:
-        _refuse(field, "a bank card number has 12 to 19 digits", location)
-    try:
-        luhn.validate(number)
-    except ValidationError:
-        _refuse(field, "the card number fails the Luhn check", location)
+    number, problem = banks.check_card_number(raw)
+    if problem:
+        _refuse(field, problem, location)
     return number
 
 

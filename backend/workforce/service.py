@@ -10,7 +10,6 @@ import re
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
-from stdnum import luhn
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError
 
@@ -194,13 +193,9 @@ def _bank_by_bin(card_number: str) -> str | None:
 
 
 def _check_bank_card(raw: str) -> str:
-    number = re.sub(r"[\s-]", "", raw or "")
-    if not number.isdigit() or not 12 <= len(number) <= 19:
-        _invalid("account", "a bank card number has 12 to 19 digits")
-    try:
-        luhn.validate(number)
-    except ValidationError:
-        _invalid("account", "the card number fails the Luhn check")
+    number, problem = banks.check_card_number(raw)
+    if problem:
+        _invalid("account", problem)
     return number
 
 
