@@ -16,7 +16,9 @@ Timed phases, the application's own code paths:
   withholdings and markers.
 
 Prints one JSON object: seconds per phase (and per step inside post), records, ledger
-transfers written, rates, the load average. It writes into the development database
+transfers written, rates, the load average, and the CPU seconds the timed part used in this
+process and in its database backend (read from /proc when the server runs on this machine): the
+seconds grow with other work on a shared machine, the CPU does not. It writes into the development database
 (DATABASE_URL) and leaves its client, technicians, orders and postings there, as a ledger must;
 run the migrations first.
 
@@ -37,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, insert, select, update  # noqa: E402
+from sqlalchemy import func, insert, select, text, update  # noqa: E402
 
 from backend.app import create_app  # noqa: E402
 from backend.extensions import db  # noqa: E402
@@ -267,6 +269,24 @@ def _timed(clock, label, fn):
     return wrapper
 
 
+def _backend_cpu_s(pid) -> float | None:
+    """CPU seconds of the database backend serving this session (when the server runs here)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_spent(before, after, same_backend) -> dict:
+    """CPU of the timed part: this process and its database backend. Unlike the seconds, these do
+    not grow with other work on the machine; their sum is what the close needs of the cores."""
+    bench = round(after[0] - before[0], 2)
+    database = round(after[1] - before[1], 2) if same_backend and None not in (before[1], after[1]) else None
+    total = round(bench + database, 2) if database is not None else None
+    return {"bench_process": bench, "database_backend": database, "total": total}
+
+
 def main():
     args = parse_args()
     rng = random.Random(args.seed)
@@ -276,7 +296,11 @@ def main():
         clock = Clock()
         org_id, _ = clock.timed("setup", set_up, args, rng)
         before = db.session.scalar(select(func.max(LedgerTransfer.seq))) or 0
+        backend = db.session.scalar(text("SELECT pg_backend_pid()"))
+        cpu_before = (time.process_time(), _backend_cpu_s(backend))
         counts = close_and_post(args, org_id, clock)
+        same_backend = db.session.scalar(text("SELECT pg_backend_pid()")) == backend
+        cpu_s = _cpu_spent(cpu_before, (time.process_time(), _backend_cpu_s(backend)), same_backend)
         written = db.session.scalar(select(func.count()).select_from(LedgerTransfer).where(LedgerTransfer.seq > before))
     timed = (
         clock.spent["close"]
@@ -295,6 +319,7 @@ def main():
                 "ledger_transfers_written": written,
                 "seconds": {k: round(v, 2) for k, v in sorted(clock.spent.items())},
                 "day_close_through_finalization_s": round(timed, 2),
+                "cpu_s": cpu_s,
                 "goal_s": 60,
                 "goal_met": timed <= 60,
                 "records_per_s": round(counts["records"] / timed, 1) if timed else None,

@@ -2,7 +2,8 @@
 
 Every transfer moves a random amount from one of --hot client accounts (funds) to one of --cold
 technician accounts (payable), through `backend.money.ledger` exactly as the application calls
-it, each call in its own transaction with a commit, from --workers threads (one connection each).
+it, each call in its own transaction with a commit, from --processes processes (as the web and
+job workers that call it are) of --workers threads each (one connection per thread).
 
 - single: one transfer per call (apply_transfers + commit);
 - batch: --batch transfers per call (create_transfers + commit).
@@ -20,6 +21,7 @@ with owner id -1, which the application never opens). It leaves those accounts a
 
 import argparse
 import json
+import multiprocessing
 import os
 import random
 import sys
@@ -50,7 +52,8 @@ def parse_args():
     parser.add_argument("--hot", type=int, default=10)
     parser.add_argument("--cold", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=8, help="threads, one connection each")
+    parser.add_argument("--processes", type=int, default=os.cpu_count(), help="default: one per core")
+    parser.add_argument("--workers", type=int, default=4, help="threads per process, one connection each")
     parser.add_argument("--seconds", type=float, default=10.0, help="per mode")
     parser.add_argument("--modes", default="single,batch")
     return parser.parse_args()
@@ -129,16 +132,55 @@ def _open_cold(session, count) -> list[int]:
     ).all()
 
 
-def run_mode(engine, mode, args, hot_ids, cold_ids) -> dict:
-    """Workers call the ledger back to back for --seconds; returns the mode's figures."""
+def run_mode(url, mode, args, hot_ids, cold_ids) -> dict:
+    """--processes processes call the ledger back to back for --seconds; the mode's figures."""
     per_call = 1 if mode == "single" else args.batch
-    stop_at = time.perf_counter() + args.seconds
+    context = multiprocessing.get_context("spawn")
+    answers = context.Queue()
+    ready = context.Barrier(args.processes)  # all begin together, once every process is up
+    processes = [
+        context.Process(
+            target=_calling_process,
+            args=(url, per_call, args.workers, hot_ids, cold_ids, seed, ready, args.seconds, answers),
+        )
+        for seed in range(args.processes)
+    ]
+    for process in processes:
+        process.start()
+    latencies, transfers, refused, answer_seconds = [], 0, 0, []
+    for _ in processes:
+        answer = answers.get()
+        answer_seconds.append(answer["seconds"])
+        latencies += answer["latencies"]
+        transfers += answer["transfers"]
+        refused += answer["refused"]
+    for process in processes:
+        process.join()
+    seconds = max(answer_seconds)
+    return {
+        "mode": mode,
+        "transfers_per_call": per_call,
+        "calls": len(latencies),
+        "transfers": transfers,
+        "refused": refused,
+        "seconds": round(seconds, 2),
+        "transfers_per_s": round(transfers / seconds, 1),
+        "call_ms": _percentiles(latencies),
+    }
+
+
+def _calling_process(url, per_call, workers, hot_ids, cold_ids, seed, ready, seconds, answers):
+    """One process of --workers threads calling the ledger for `seconds`, once all processes are up."""
+    engine = create_engine(url, pool_size=workers, max_overflow=0)
+    ready.wait()
+    began = time.perf_counter()
+    stop_at = time.time() + seconds
     latencies, counts, lock = [], {"transfers": 0, "refused": 0}, threading.Lock()
 
-    def worker(seed):
-        rng = random.Random(seed)
+    def worker(thread_seed):
+        rng = random.Random(thread_seed)
         with Session(engine) as session:
-            while time.perf_counter() < stop_at:
+            while time.time() < stop_at:
                 specs = [
                     Transfer(
                         f"bench-{uuid.uuid4()}",
@@ -158,23 +200,13 @@ def run_mode(engine, mode, args, hot_ids, cold_ids) -> dict:
                     counts["transfers"] += sum(r.result == "ok" for r in results)
                     counts["refused"] += sum(r.result != "ok" for r in results)
 
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(args.workers)]
+    threads = [threading.Thread(target=worker, args=(seed * 1000 + n,)) for n in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    seconds = time.perf_counter() - started
-    return {
-        "mode": mode,
-        "transfers_per_call": per_call,
-        "calls": len(latencies),
-        "transfers": counts["transfers"],
-        "refused": counts["refused"],
-        "seconds": round(seconds, 2),
-        "transfers_per_s": round(counts["transfers"] / seconds, 1),
-        "call_ms": _percentiles(latencies),
-    }
+    answers.put({"latencies": latencies, "seconds": time.perf_counter() - began, **counts})
+    engine.dispose()
 
 
 def _percentiles(latencies) -> dict:
@@ -187,17 +219,19 @@ def _percentiles(latencies) -> dict:
 
 def main():
     args = parse_args()
-    engine = create_engine(database_url(args), pool_size=args.workers, max_overflow=0)
+    url = database_url(args)
+    engine = create_engine(url)
     load_before = os.getloadavg()
     hot_ids, cold_ids = prepare(engine, args.hot, args.cold)
-    modes = [run_mode(engine, mode, args, hot_ids, cold_ids) for mode in args.modes.split(",")]
+    modes = [run_mode(url, mode, args, hot_ids, cold_ids) for mode in args.modes.split(",")]
     print(
         json.dumps(
             {
                 "bench": "ledger",
                 "hot_accounts": args.hot,
                 "cold_accounts": args.cold,
-                "workers": args.workers,
+                "processes": args.processes,
+                "threads_per_process": args.workers,
                 "cpus": os.cpu_count(),
                 "load_average_before": [round(x, 2) for x in load_before],
                 "load_average_after": [round(x, 2) for x in os.getloadavg()],

@@ -271,3 +271,40 @@ def test_a_replayed_post_may_leave_out_what_it_took_from_the_pending_transfer(se
     assert replay(Transfer("p1", pending_id="h1", post_pending=True)) == "exists"
     assert replay(Transfer("p1", pending_id="h1", post_pending=True, amount=70)) == "exists"
     assert replay(Transfer("p1", pending_id="h1", post_pending=True, amount=60)) == "exists_with_different_amount"
+
+
+@pytest.mark.parametrize(
+    ("spec", "code"),
+    [
+        (dict(), "ok"),
+        (dict(pending=True, timeout_s=60), "ok"),
+        (dict(amount=1_500), "exceeds_credits"),
+        (dict(debit_account_id=999_999), "debit_account_not_found"),
+        (dict(credit_account_id=999_999), "credit_account_not_found"),
+        (dict(id="fund-seed"), "exists_with_different_debit_account_id"),
+        (dict(id="paid-before"), "exists"),
+    ],
+)
+def test_a_lone_transfer_and_the_same_in_a_batch_are_decided_alike(session, books, spec, code):
+    """A lone plain transfer takes ledger_apply's short path, a batch the general one: same rules."""
+    books.fund(books.client, 1_000, transfer_id="fund-seed")
+    ledger.apply_transfers(session, [Transfer("paid-before", books.client, books.payable, 10, "pay")])
+    session.commit()
+    fields = dict(id="t", debit_account_id=books.client, credit_account_id=books.payable, amount=10, code="pay")
+    lone = Transfer(**(fields | spec))
+    neighbour = Transfer("neighbour", books.bank, books.other_client, 1, "funding")  # other accounts
+
+    alone = ledger.create_transfers(session, [lone], now=T0)
+    session.rollback()
+    batched = ledger.create_transfers(session, [neighbour, lone], now=T0)[1]
+    session.rollback()
+
+    assert alone[0].result == batched.result == code
+    if code == "ok":
+        assert alone[0].transfer.amount == batched.transfer.amount == lone.amount
+        assert alone[0].transfer.expires_at == batched.transfer.expires_at
+    elif code == "exists":
+        assert alone[0].transfer.id == batched.transfer.id == "paid-before"
+    else:
+        assert type(alone[0].error) is type(batched.error)
+        assert alone[0].error.context == batched.error.context
