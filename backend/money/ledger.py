@@ -35,7 +35,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import column, exists, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -234,7 +234,15 @@ def _record(row) -> TransferRecord:
 
 # The rules live in the database function ledger_apply (migration 0013), applied in one round
 # trip under the accounts' row locks; here the input is shaped and the answer mapped.
-_APPLY = text("SELECT * FROM ledger_apply(CAST(:transfers AS jsonb), :now, :expiry)")
+_ANSWER = (
+    "r_i r_result r_kind r_detail r_field r_context r_id r_debit_account_id r_credit_account_id r_amount r_code"
+    " r_pending_id r_pending r_post_pending r_void_pending r_expiry r_linked r_timeout_s r_expires_at r_journal_id"
+    " r_reference r_user_data r_created_at r_seq"
+).split()
+# The answer's columns named up front, so SQLAlchemy maps them once, not on every call.
+_APPLY = text("SELECT * FROM ledger_apply(CAST(:transfers AS jsonb), :now, :expiry)").columns(
+    *(column(name) for name in _ANSWER)
+)
 
 _ERRORS = {
     "transfer-invalid": TransferInvalid,

@@ -98,6 +98,7 @@ ONE_AND_ENTRY = rf"""
 CREATE OR REPLACE FUNCTION ledger_apply_one(x ledger_transfer_input, now timestamptz)
 {ANSWER} LANGUAGE plpgsql AS $$
 DECLARE
+    locked ledger_accounts;
     d ledger_accounts;
     c ledger_accounts;
     t ledger_transfers;
@@ -106,9 +107,14 @@ DECLARE
     held bigint := CASE WHEN x.pending THEN x.amount ELSE 0 END;
 BEGIN
     -- locked in id order, as the batch locks (two calls never deadlock)
-    PERFORM FROM ledger_accounts a WHERE a.id IN (x.debit_account_id, x.credit_account_id) ORDER BY a.id FOR UPDATE;
-    SELECT * INTO d FROM ledger_accounts a WHERE a.id = x.debit_account_id;
-    SELECT * INTO c FROM ledger_accounts a WHERE a.id = x.credit_account_id;
+    FOR locked IN SELECT * FROM ledger_accounts l WHERE l.id IN (x.debit_account_id, x.credit_account_id)
+             ORDER BY l.id FOR UPDATE LOOP
+        IF locked.id = x.debit_account_id THEN
+            d := locked;
+        ELSE
+            c := locked;
+        END IF;
+    END LOOP;
     SELECT * INTO t FROM ledger_transfers s WHERE s.id = x.id;
     IF t.id IS NOT NULL THEN  -- a replay
         o := coalesce(ledger_compare(1, x, t), ROW(0, x.id, 'exists', NULL, NULL, NULL, NULL)::ledger_outcome);
