@@ -147,10 +147,12 @@ def run_mode(url, mode, args, hot_ids, cold_ids) -> dict:
     ]
     for process in processes:
         process.start()
-    latencies, transfers, refused, answer_seconds = [], 0, 0, []
+    latencies, transfers, refused, answer_seconds, cpu = [], 0, 0, [], {"caller": 0.0, "database": 0.0}
     for _ in processes:
         answer = answers.get()
         answer_seconds.append(answer["seconds"])
+        cpu["caller"] += answer["caller_cpu_s"]
+        cpu["database"] += answer["database_cpu_s"]
         latencies += answer["latencies"]
         transfers += answer["transfers"]
         refused += answer["refused"]
@@ -166,6 +168,10 @@ def run_mode(url, mode, args, hot_ids, cold_ids) -> dict:
         "seconds": round(seconds, 2),
         "transfers_per_s": round(transfers / seconds, 1),
         "call_ms": _percentiles(latencies),
+        # CPU per transfer of the callers (these processes) and of their database backends: unlike
+        # transfers/s, these do not move with other work on the machine (backends read from /proc
+        # when the server runs here, else 0)
+        "cpu_ms_per_transfer": {k: round(1000 * v / max(transfers, 1), 3) for k, v in cpu.items()},
     }
 
 
@@ -175,11 +181,15 @@ def _calling_process(url, per_call, workers, hot_ids, cold_ids, seed, ready, sec
     ready.wait()
     began = time.perf_counter()
     stop_at = time.time() + seconds
-    latencies, counts, lock = [], {"transfers": 0, "refused": 0}, threading.Lock()
+    latencies, counts, lock = [], {"transfers": 0, "refused": 0, "database_cpu_s": 0.0}, threading.Lock()
+    own_cpu = time.process_time()
 
     def worker(thread_seed):
         rng = random.Random(thread_seed)
         with Session(engine) as session:
+            backend = session.scalar(text("SELECT pg_backend_pid()"))
+            session.commit()
+            backend_cpu = _backend_cpu_s(backend)
             while time.time() < stop_at:
                 specs = [
                     Transfer(
@@ -199,14 +209,27 @@ def _calling_process(url, per_call, workers, hot_ids, cold_ids, seed, ready, sec
                     latencies.append(elapsed)
                     counts["transfers"] += sum(r.result == "ok" for r in results)
                     counts["refused"] += sum(r.result != "ok" for r in results)
+            spent = _backend_cpu_s(backend)
+            with lock:
+                counts["database_cpu_s"] += spent - backend_cpu if None not in (spent, backend_cpu) else 0.0
 
     threads = [threading.Thread(target=worker, args=(seed * 1000 + n,)) for n in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    answers.put({"latencies": latencies, "seconds": time.perf_counter() - began, **counts})
+    seconds, own_cpu = time.perf_counter() - began, time.process_time() - own_cpu
+    answers.put({"latencies": latencies, "seconds": seconds, "caller_cpu_s": own_cpu, **counts})
     engine.dispose()
+
+
+def _backend_cpu_s(pid) -> float | None:
+    """CPU seconds of a database backend (when the server runs on this machine)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _percentiles(latencies) -> dict:
