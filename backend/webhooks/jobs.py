@@ -11,7 +11,7 @@ import logging
 import time
 from datetime import timedelta
 
-import requests
+import urllib3
 from flask import current_app
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from backend.extensions import db
 from backend.jobs import job
 from backend.models import WebhookDelivery
 from backend.models.base import utcnow
-from backend.webhooks.signing import UnsafeURL, check_url, headers_for
+from backend.webhooks.signing import UnsafeURL, check_url, headers_for, post_pinned
 
 FIRST_DELAY_S = 30
 MAX_DELAY_S = 3 * 3600
@@ -53,19 +53,13 @@ def attempt(row: WebhookDelivery) -> tuple[int | None, str | None]:
     endpoint = row.endpoint
     body = json.dumps(row.payload, separators=(",", ":"), sort_keys=True).encode()
     try:
-        check_url(endpoint.url, allow_private=current_app.config["WEBHOOKS_ALLOW_PRIVATE"])
+        addresses = check_url(endpoint.url, allow_private=current_app.config["WEBHOOKS_ALLOW_PRIVATE"])
         secret = pii.decrypt(endpoint.secret_enc, SECRET_CONTEXT)
         headers = headers_for(secret, row.message_id, int(time.time()), body)
-        response = requests.post(
-            endpoint.url,
-            data=body,
-            headers=headers,
-            allow_redirects=False,
-            timeout=current_app.config["WEBHOOK_TIMEOUT_S"],
-        )
-    except (UnsafeURL, requests.RequestException) as exc:
+        status = post_pinned(endpoint.url, addresses[0], body, headers, current_app.config["WEBHOOK_TIMEOUT_S"])
+    except (UnsafeURL, urllib3.exceptions.HTTPError) as exc:
         return None, str(exc)[:500]
-    return response.status_code, None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+    return status, None if 200 <= status < 300 else f"HTTP {status}"
 
 
 def _settle(row, status, error):

@@ -9,7 +9,10 @@ is_global: loopback, link-local, private, CGNAT 100.64.0.0/10 — Alibaba Cloud'
 is 100.100.100.200 —, reserved, documentation ranges) or is multicast, including IPv4 addresses
 wrapped in IPv6 (mapped, 6to4, NAT64), is refused unless WEBHOOKS_ALLOW_PRIVATE is set
 (development and tests); the check runs at registration and again before every attempt, and
-redirects are never followed.
+redirects are never followed. An attempt connects to an address that check approved
+(`post_pinned`), with the URL's host name in the Host header and, for https, in SNI and the
+certificate check: a name that resolves to a public address for the check and to an internal one
+a moment later (DNS rebinding) cannot steer the request.
 """
 
 import base64
@@ -19,6 +22,9 @@ import ipaddress
 import secrets
 import socket
 from urllib.parse import urlsplit
+
+import certifi
+import urllib3
 
 SECRET_PREFIX = "whsec_"
 
@@ -88,3 +94,30 @@ def is_public(address: str) -> bool:
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         return embedded is None or is_public(str(embedded))
     return True
+
+
+def post_pinned(url: str, address: str, body: bytes, headers: dict, timeout: float) -> int:
+    """POST to the URL over a connection to `address` (one check_url returned); the HTTP status.
+    No redirects are followed and nothing is retried here (the outbox retries)."""
+    parts = urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    options = dict(port=port, timeout=urllib3.Timeout(total=timeout), retries=False, maxsize=1)
+    if parts.scheme == "https":
+        pool = urllib3.HTTPSConnectionPool(
+            address,
+            server_hostname=parts.hostname,
+            assert_hostname=parts.hostname,
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=certifi.where(),
+            **options,
+        )
+    else:
+        pool = urllib3.HTTPConnectionPool(address, **options)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        response = pool.urlopen(
+            "POST", target, body=body, headers={**headers, "Host": parts.netloc}, redirect=False, retries=False
+        )
+        return response.status
+    finally:
+        pool.close()

@@ -2,6 +2,7 @@
 row committed with the change, back-off for 24 h then dead-lettered, console list and replay,
 and the SSRF guard."""
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -190,3 +191,29 @@ def test_a_client_replays_its_own_dead_delivery_and_not_another_clients(app, cli
     done = client.get(f"{API}/webhook-deliveries", headers=world["x1_admin"]).get_json()["items"]
     assert (done[0]["state"], done[0]["attempts"]) == ("delivered", 6)
     assert len(receiver.received) == 1
+
+
+def test_delivery_goes_to_the_address_that_was_checked(app, client, world, receiver, monkeypatch):
+    """DNS rebinding: the name is resolved by the checks (at registration, before the attempt) and
+    the request goes to the address the attempt's check approved, with the name in the Host
+    header; the connection never resolves it again (a third answer would point elsewhere)."""
+    port = receiver.server.server_address[1]
+    name = "hooks.rebinding.test"
+    lookups = []
+    real_getaddrinfo = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        if host != name:
+            return real_getaddrinfo(host, *args, **kwargs)
+        lookups.append(host)
+        return real_getaddrinfo("127.0.0.1" if len(lookups) <= 2 else "192.0.2.1", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    register(client, world["x1_admin"], f"http://{name}:{port}/hooks", events=["order.created"])
+    create(client, world["x1_admin"])
+    run_jobs(app, "webhooks")
+
+    assert len(lookups) == 2, "resolved by the two checks only"
+    assert len(receiver.received) == 1
+    headers, _ = receiver.received[0]
+    assert headers["host"] == f"{name}:{port}"
