@@ -2,6 +2,7 @@
 each page at phone and desktop widths under tests/e2e/screenshots/ (git-ignored) for reviewers."""
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,12 +19,37 @@ ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 WIDTHS = {"phone": (390, 844), "desktop": (1280, 800)}
+PHONE = {"width": 390, "height": 844}
 NEXT_FRAMES = "new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)))"
 needs_chromium = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
 
 
 def launch(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+@contextmanager
+def phone(init_script=None, **context_options):
+    """(context, page) of a phone: its screen size, touch, zh-CN. `init_script` runs in the page
+    before the app's own scripts (a native bridge); `context_options` add to the context
+    (geolocation, permissions)."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    with playwright.sync_playwright() as p:
+        chromium = launch(p)
+        try:
+            context = chromium.new_context(
+                viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN", **context_options
+            )
+            if init_script:
+                context.add_init_script(init_script)
+            yield context, context.new_page()
+        finally:
+            chromium.close()
+
+
+def rendered(page, name, timeout=15_000):
+    """Wait until the technician app has drawn the named screen (window.gridworkApp.rendered)."""
+    page.wait_for_function(f"window.gridworkApp.rendered === {name!r}", timeout=timeout)
 
 
 def screenshots(page, name, focus=None):

@@ -1,7 +1,6 @@
 """The console page in a real browser (Playwright driving Debian's Chromium, headless): sign in,
 see a technician's marker move live, open and play a replay."""
 
-import shutil
 import threading
 import time
 
@@ -9,13 +8,13 @@ import pytest
 import socketio as socketio_client
 
 from mobile_api.sockets import TECHNICIAN
-from tests.e2e.conftest import CHROMIUM
+from tests.e2e.pages import needs_chromium
 from tests.factories import PASSWORD
 from tests.integration.tracking.conftest import fix, region, stored, technician, tracker  # noqa: F401  (fixtures)
 from tests.waiting import wait_until
 
 pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
+pytestmark = needs_chromium
 
 
 def drive(url, token, stop):

@@ -1,15 +1,13 @@
 """/docs works without internet access: Swagger UI is served by the service itself and lists the
 operations; neither /docs nor the console page loads anything from outside the service."""
 
-import shutil
-
 import pytest
 
-from tests.e2e.conftest import CHROMIUM
+from tests.e2e.pages import needs_chromium
 from tests.factories import PASSWORD
 
 pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
+pytestmark = needs_chromium
 
 
 def record_requests(page):

@@ -4,7 +4,6 @@ offer live, grab it, go en route, check in (refused 300 m away with the distance
 the fence), deliver with a photo, notes and readings; positions stream while on shift."""
 
 import io
-import shutil
 
 import pytest
 import requests
@@ -12,33 +11,22 @@ from PIL import Image
 
 from backend.extensions import db
 from backend.models import Technician
+from tests.e2e.pages import needs_chromium, phone, rendered
 from tests.factories import PASSWORD
 from tests.integration.orders.conftest import SITE_A, _fast_passwords, world  # noqa: F401  (fixtures)
 from tests.integration.orders.helpers import API, order_body
 
-playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed")
-PHONE = {"width": 390, "height": 844}
+pytest.importorskip("playwright.sync_api")
+pytestmark = needs_chromium
 INSIDE = {"longitude": SITE_A[0] + 0.0010, "latitude": SITE_A[1], "accuracy": 10}
 OUTSIDE = {"longitude": SITE_A[0] + 0.0031, "latitude": SITE_A[1], "accuracy": 10}
 
 
 @pytest.fixture
-def phone_page():
-    with playwright.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = chromium.new_context(
-            viewport=PHONE,
-            is_mobile=True,
-            has_touch=True,
-            locale="zh-CN",
-            geolocation=OUTSIDE,
-            permissions=["geolocation"],
-        )
-        yield context, context.new_page()
-        chromium.close()
+def located_phone():
+    """A phone's (context, page) with a GPS fix the test moves."""
+    with phone(geolocation=OUTSIDE, permissions=["geolocation"]) as context_and_page:
+        yield context_and_page
 
 
 def _phone_of(app, technician_id):
@@ -52,17 +40,13 @@ def _photo() -> bytes:
     return out.getvalue()
 
 
-def wait_rendered(page, name, timeout=15_000):
-    page.wait_for_function(f"window.gridworkApp.rendered === {name!r}", timeout=timeout)
-
-
-def test_a_technician_claims_checks_in_and_delivers_on_a_phone(app, world, live_server, phone_page):  # noqa: F811
-    context, page = phone_page
+def test_a_technician_claims_checks_in_and_delivers_on_a_phone(app, world, live_server, located_phone):  # noqa: F811
+    context, page = located_phone
     page.goto(f"{live_server}/app")
     page.fill("#phone", _phone_of(app, world["tech_a"]))
     page.fill("#password", PASSWORD)
     page.click("#signin-button")
-    wait_rendered(page, "home")
+    rendered(page, "home")
     assert page.locator("#title").inner_text() == "Gridwork 师傅端", "Chinese first"
 
     page.click("#shift-toggle")
@@ -80,10 +64,10 @@ def test_a_technician_claims_checks_in_and_delivers_on_a_phone(app, world, live_
     page.wait_for_selector(f"#offers [data-order-id='{order_id}'] button.claim", timeout=15_000)  # live, no reload
 
     page.click(f"#offers [data-order-id='{order_id}'] button.claim")
-    wait_rendered(page, f"order:{order_id}:accepted")
+    rendered(page, f"order:{order_id}:accepted")
     assert "uri.amap.com" in page.get_attribute("#nav-amap", "href")
     page.click("#en-route-button")
-    wait_rendered(page, f"order:{order_id}:en_route")
+    rendered(page, f"order:{order_id}:en_route")
 
     page.click("#check-in-button")  # the phone is ~300 m away
     page.wait_for_function("/距离现场 \\d+ 米/.test(document.querySelector('#checkin-error').textContent)")
@@ -91,13 +75,13 @@ def test_a_technician_claims_checks_in_and_delivers_on_a_phone(app, world, live_
     context.set_geolocation(INSIDE)  # walked to the site: the shift's position watch sees it
     page.wait_for_function(f"window.gridworkApp.lastFix.coords.longitude === {INSIDE['longitude']}")
     page.click("#check-in-button")
-    wait_rendered(page, f"order:{order_id}:on_site")
+    rendered(page, f"order:{order_id}:on_site")
 
     page.set_input_files("#photos", files=[{"name": "site.jpg", "mimeType": "image/jpeg", "buffer": _photo()}])
     page.fill("#notes", "熔接完成")
     page.fill("#readings", "loss_db=0.3")
     page.click("#deliver-button")
-    wait_rendered(page, f"order:{order_id}:delivered")
+    rendered(page, f"order:{order_id}:delivered")
 
     order = requests.get(f"{live_server}{API}/orders/{order_id}", headers=world["x1_admin"], timeout=30).json()
     assert order["status"] == "delivered"

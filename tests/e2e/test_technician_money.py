@@ -14,26 +14,16 @@ from sqlalchemy import select
 from backend.extensions import db
 from backend.models import DailyWorkRecord, RecordConfirmation, Technician
 from backend.money import confirmations, records
-from tests.e2e.pages import launch, needs_chromium, screenshots
+from tests.e2e.pages import PHONE, needs_chromium, rendered, screenshots
 from tests.factories import PASSWORD
 from tests.integration.records.conftest import utc, world  # noqa: F401  (fixture)
 
-playwright = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
-PHONE = {"width": 390, "height": 844}
 DAY1, DAY2 = date(2026, 12, 1), date(2026, 12, 2)
 MOBILE = "/api/mobile/v1"
 TIMES = "\N{MULTIPLICATION SIGN}"
 BIG_LINE = f"5000.00 点 {TIMES} 150 分/点 = ¥7,500.00"
-
-
-@pytest.fixture
-def phone(app):
-    with playwright.sync_playwright() as p:
-        chromium = launch(p)
-        context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
-        yield context.new_page()
-        chromium.close()
 
 
 @pytest.fixture
@@ -64,10 +54,6 @@ def sign_in(page, base, phone):
     page.wait_for_function("window.gridworkApp.rendered === 'home'")
 
 
-def rendered(page, name):
-    page.wait_for_function(f"window.gridworkApp.rendered === {name!r}", timeout=15_000)
-
-
 def technician_decision(app, record_id):
     with app.app_context():
         row = db.session.scalar(
@@ -79,8 +65,8 @@ def technician_decision(app, record_id):
         return state, row and (row.decision, row.reason, row.disputed_order_ids, row.channel)
 
 
-def test_a_technician_confirms_disputes_and_reads_earnings_with_tax(app, live_server, two_days, phone):
-    w, page = two_days, phone
+def test_a_technician_confirms_disputes_and_reads_earnings_with_tax(app, live_server, two_days, phone_page):
+    w, page = two_days, phone_page
     first, second = w.record_of[DAY1], w.record_of[DAY2]
     sign_in(page, live_server, w.phone)
 

@@ -15,7 +15,7 @@ from backend.models import DailyWorkRecord, Notification, Technician
 from backend.models.base import utcnow
 from backend.notifications import jobs
 from backend.notifications.outbox import notify_technician
-from tests.e2e.pages import launch, needs_chromium
+from tests.e2e.pages import needs_chromium, phone, rendered
 from tests.factories import PASSWORD
 from tests.integration.notifications.conftest import (  # noqa: F401  (fixtures)
     push_sandbox_process,
@@ -25,9 +25,8 @@ from tests.integration.notifications.conftest import (  # noqa: F401  (fixtures)
 from tests.integration.orders.conftest import _fast_passwords, world  # noqa: F401  (fixtures)
 from tests.integration.orders.helpers import MOBILE, create, online, run_jobs
 
-playwright = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
-PHONE = {"width": 390, "height": 844}
 FAKE_BRIDGE = """
 (() => {
   const listeners = { token: [], opened: [] };
@@ -50,16 +49,8 @@ FAKE_BRIDGE = """
 @pytest.fixture
 def shell_page():
     """A phone whose WebView carries the native bridge."""
-    with playwright.sync_playwright() as p:
-        chromium = launch(p)
-        context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
-        context.add_init_script(FAKE_BRIDGE)
-        yield context.new_page()
-        chromium.close()
-
-
-def rendered(page, name):
-    page.wait_for_function(f"window.gridworkApp.rendered === {name!r}", timeout=15_000)
+    with phone(init_script=FAKE_BRIDGE) as (_, page):
+        yield page
 
 
 def pending_record(app, org_id, technician_id, order_id) -> int:

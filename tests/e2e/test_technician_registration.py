@@ -11,28 +11,18 @@ from stdnum import luhn
 from backend.extensions import db
 from backend.models import Region, User
 from backend.sms import send_code
-from tests.e2e.pages import launch, needs_chromium, screenshots
+from tests.e2e.pages import PHONE, needs_chromium, rendered, screenshots
 from tests.factories import PASSWORD
 from tests.fixtures.id_card_image import make_card
 from tests.integration.notifications import sms_capture
 from tests.integration.orders.conftest import CITY, DISTRICT_A, _fast_passwords  # noqa: F401  (fixture)
 
-playwright = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pytestmark = needs_chromium
-PHONE = {"width": 390, "height": 844}
 MOBILE = "/api/mobile/v1"
 NEW_PHONE = "13700137000"
 CARD_BODY = "622202" + "1" * 12  # ICBC's BIN: 19 digits with the Luhn digit
 ICBC_CARD = CARD_BODY + luhn.calc_check_digit(CARD_BODY)
-
-
-@pytest.fixture
-def phone_page():
-    with playwright.sync_playwright() as p:
-        chromium = launch(p)
-        context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True, locale="zh-CN")
-        yield context.new_page()
-        chromium.close()
 
 
 @pytest.fixture
@@ -42,10 +32,6 @@ def district(app, factory):
         factory.workforce_catalogue()
     city = factory.region(CITY, code="CITY")
     return factory.region(DISTRICT_A, level="district", parent_id=city, code="A")
-
-
-def rendered(page, name, timeout=15_000):
-    page.wait_for_function(f"window.gridworkApp.rendered === {name!r}", timeout=timeout)
 
 
 def code_for(app, monkeypatch, phone) -> str:
