@@ -18,8 +18,9 @@ The id is the idempotency key: replaying an id with the same fields answers `exi
 transfer first written (never a second transfer); with different fields it answers
 `exists_with_different_<field>`. Failures write nothing, so a failed id may be tried again.
 
-Where the rules live: in the database function `ledger_apply` (migration 0013), the one
-implementation of replays, resolutions, time-outs, the flagged accounts' limits and linked chains.
+Where the rules live: in the database function `ledger_apply` (migrations 0013, 0014; a lone
+plain transfer takes its short path), the one implementation of replays, resolutions, time-outs,
+the flagged accounts' limits and linked chains.
 A call is one round trip: the function locks the account rows it touches (in id order, so two
 calls never deadlock on each other), decides each transfer against the locked rows, writes the
 transfers and moves the totals; a hot account's lock is held for that one statement and the commit.
@@ -232,7 +233,7 @@ def _record(row) -> TransferRecord:
 # ---------------------------------------------------------------- the batch
 
 
-# The rules live in the database function ledger_apply (migration 0013), applied in one round
+# The rules live in the database function ledger_apply (migrations 0013, 0014), applied in one round
 # trip under the accounts' row locks; here the input is shaped and the answer mapped.
 _ANSWER = (
     "r_i r_result r_kind r_detail r_field r_context r_id r_debit_account_id r_credit_account_id r_amount r_code"
