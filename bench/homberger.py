@@ -18,7 +18,10 @@ tuned on); ``dev`` = every other 200/400 instance and the 600-customer ones.
 ``gridwork`` here is :func:`dispatch.production_params` (distance policy, ``--workers`` cores,
 ``--seconds`` budget), the configuration the planning jobs use. The peers (PyVRP, VROOM) run
 one thread each with the same budget, as in ``bench/vrptw.py``. Every solution is checked by
-:func:`bench.solomon.check`.
+:func:`bench.solomon.check`. Budgets are counted from the same instant for every solver (the
+start of its run: building a model or a problem is spent out of the budget) unless
+``--clock search`` asks for the older reading (see :mod:`bench.vrptw`); every line has the
+solver's wall and CPU seconds.
 """
 
 from __future__ import annotations
@@ -88,7 +91,8 @@ def in_set(name: str, which: str) -> bool:
 def production(inst: Instance, args) -> list[list[int]]:
     """Exactly the planning job's configuration, distance policy."""
     problem = to_problem(inst)
-    params = production_params(len(problem.orders), len(problem.technicians), DISTANCE, args.workers, args.seconds)
+    budget = vrptw.seconds_left(args)
+    params = production_params(len(problem.orders), len(problem.technicians), DISTANCE, args.workers, budget)
     plan = solve(problem, params, seed=args.seed)
     return [[int(i) for i in r.order_ids] for r in plan.routes if r.stops]
 
@@ -96,6 +100,7 @@ def production(inst: Instance, args) -> list[list[int]]:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
+    vrptw.add_clock_option(ap)
     ap.add_argument("--set", default="dev", choices=["dev", "holdout", "all"])
     ap.add_argument("--sizes", default="200,400,600")
     ap.add_argument("--instances", default=None, help="comma list, e.g. C1_2_2,R1_4_1")

@@ -6,6 +6,13 @@ One JSON line per instance and solver, then one summary line per solver. Distanc
 recomputed in double precision from the routes and every solution is checked by
 :func:`bench.solomon.check`, independently of the solver that made it. Scaling: see
 :mod:`bench.solomon` (x1000; costs rounded, travel times rounded up).
+
+Clock (``--clock``): ``shared`` (default) times every solver from the same instant, the start
+of its run, so whatever a solver builds before searching (a PyVRP model, VROOM's input, our
+problem) is spent out of its ``--seconds``; ``search`` is the older reading, where each
+solver's budget starts when its own search does (PyVRP's ``MaxRuntime`` after its model and
+data are built). Each line says the solver's wall ``seconds`` and ``cpu_seconds`` (this
+process and its reaped children, e.g. forked searches).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import sys
 from datetime import timedelta
@@ -23,6 +31,14 @@ import numpy as np
 
 from bench.solomon import SCALE, Instance, check, read, read_bks, to_problem
 from dispatch import DISTANCE, Params, solve
+
+
+def seconds_left(args) -> float:
+    """The budget a solver may still search for: ``--seconds`` less what its run has spent so
+    far under the shared clock; all of ``--seconds`` under the ``search`` clock."""
+    if getattr(args, "clock", "shared") == "search":
+        return args.seconds
+    return max(0.01, args.seconds - (perf_counter() - args.run_began))
 
 
 def ours(inst: Instance, args) -> list[list[int]]:
@@ -36,13 +52,15 @@ def ours(inst: Instance, args) -> list[list[int]]:
         warm_start_share=args.share,
         search_workers=args.workers,
     )
-    plan = solve(to_problem(inst), params, seed=args.seed, time_limit=args.seconds)
+    problem = to_problem(inst)
+    plan = solve(problem, params, seed=args.seed, time_limit=seconds_left(args))
     return [[int(i) for i in r.order_ids] for r in plan.routes if r.stops]
 
 
 def pyvrp_solver(inst: Instance, args) -> list[list[int]]:
     """PyVRP's own solve on the same scaled integers."""
     from pyvrp import Model
+    from pyvrp import solve as pyvrp_solve
     from pyvrp.stop import MaxRuntime
 
     m, d = Model(), inst.dist * SCALE
@@ -67,7 +85,8 @@ def pyvrp_solver(inst: Instance, args) -> list[list[int]]:
     for a, la in enumerate(locs):
         for b, lb in enumerate(locs):
             m.add_edge(la, lb, round(d[a, b]), int(np.ceil(d[a, b])))
-    res = m.solve(MaxRuntime(args.seconds), seed=args.seed, display=False)
+    data = m.data()  # what Model.solve does first
+    res = pyvrp_solve(data, MaxRuntime(seconds_left(args)), seed=args.seed, display=False)
     return [[a.idx + 1 for a in r if a.is_client()] for r in res.best.routes()]
 
 
@@ -92,7 +111,7 @@ def vroom_solver(inst: Instance, args) -> list[list[int]]:
                 time_windows=[vroom.TimeWindow(int(inst.ready[i] * SCALE), int(inst.due[i] * SCALE))],
             )
         )
-    sol = problem.solve(exploration_level=5, nb_threads=1, timeout=timedelta(seconds=args.seconds))
+    sol = problem.solve(exploration_level=5, nb_threads=1, timeout=timedelta(seconds=seconds_left(args)))
     jobs = sol.routes[sol.routes["type"] == "job"]
     return [list(map(int, g["id"])) for _, g in jobs.groupby("vehicle_id", sort=True)]
 
@@ -102,9 +121,11 @@ SOLVERS = {"gridwork": ours, "pyvrp": pyvrp_solver, "vroom": vroom_solver}
 
 def run(name: str, inst: Instance, bks: tuple[float, str] | None, args) -> dict:
     """Solve, check independently, and describe one instance as a JSON-able dict."""
-    began = perf_counter()
+    cpu_began = _cpu()
+    args.run_began = began = perf_counter()
     routes = SOLVERS[name](inst, args)
     seconds = perf_counter() - began
+    cpu = _cpu() - cpu_began
     feasible, distance, why = check(inst, routes)
     bks, convention = bks or (None, None)
     gap = None if bks is None or not feasible else 100 * (distance - bks) / bks
@@ -116,6 +137,7 @@ def run(name: str, inst: Instance, bks: tuple[float, str] | None, args) -> dict:
         "bks": bks,
         "gap_pct": None if gap is None else round(gap, 3),
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu, 2),
         "feasible": feasible,
     }
     if convention != "double":
@@ -123,6 +145,11 @@ def run(name: str, inst: Instance, bks: tuple[float, str] | None, args) -> dict:
     if why:
         line["why"] = why
     return line
+
+
+def _cpu() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def summary(name: str, lines: list[dict]) -> dict:
@@ -136,7 +163,19 @@ def summary(name: str, lines: list[dict]) -> dict:
         "median_gap_pct": round(statistics.median(gaps), 3) if gaps else None,
         "max_gap_pct": round(max(gaps), 3) if gaps else None,
         "mean_seconds": round(statistics.mean(ln["seconds"] for ln in lines), 2),
+        "max_seconds": round(max(ln["seconds"] for ln in lines), 2),
+        "mean_cpu_seconds": round(statistics.mean(ln["cpu_seconds"] for ln in lines), 2),
     }
+
+
+def add_clock_option(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument(
+        "--clock",
+        default="shared",
+        choices=["shared", "search"],
+        help="shared: every solver's budget counts from the start of its run (default); "
+        "search: from the start of its own search (the older reading)",
+    )
 
 
 def parse_args(argv: list[str] | None = None):
@@ -144,6 +183,7 @@ def parse_args(argv: list[str] | None = None):
     ap.add_argument("dir", type=Path, help="folder of Solomon .txt files")
     ap.add_argument("bks_csv", type=Path, help="bks_distance_only.csv")
     ap.add_argument("--seconds", type=float, default=5.0)
+    add_clock_option(ap)
     ap.add_argument("--peers", action="store_true", help="also run pyvrp and vroom")
     ap.add_argument("--only", default=None, help="comma list of solvers to run")
     ap.add_argument("--instances", default=None, help="comma list, e.g. C101,R201")

@@ -7,6 +7,7 @@ memory at fork time; only the small per-piece arguments and the results are pick
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 from collections.abc import Callable, Sequence
 
@@ -28,10 +29,19 @@ def fork_map(fn: Callable, shared, args: Sequence[tuple], workers: int) -> list:
     global _SHARED
     _SHARED = (fn, shared)
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_default_signals) as pool:
             return pool.starmap(_call, args, chunksize=1)
     finally:
         _SHARED = None
+
+
+def _default_signals():
+    """A child dies on SIGTERM and SIGINT whatever handlers its parent had installed: the pool
+    stops its children with SIGTERM, and a handler that does not exit (an in-process RQ
+    ``SimpleWorker`` leaves its warm-shutdown handler behind) would leave the pool waiting on
+    them forever."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _call(*args):

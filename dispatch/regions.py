@@ -42,7 +42,7 @@ def solve_coords(
         problem = Problem.from_coords(technicians, orders, provider, depart_at)
         return solve(problem, params, seed=seed, time_limit=budget)
     regions = split(technicians, orders, -(-len(technicians) // params.region_size))
-    routes, unassigned, objective, statuses = [], [], 0, set()
+    routes, unassigned, objective, statuses, workers = [], [], 0, set(), 1
     for k, (techs, mine) in enumerate(regions):
         left = budget - (perf_counter() - began)
         share = left * len(mine) / max(1, sum(len(o) for _, o in regions[k:]))
@@ -52,6 +52,7 @@ def solve_coords(
         unassigned += plan.unassigned
         objective += max(0, plan.objective)
         statuses.add(plan.status.split(":")[0])
+        workers = max(workers, plan.search_workers)
     placed = {o.id for _, mine in regions for o in mine}
     nobody = [
         Unassigned(o.id, "no_eligible_technician", "no technician may do it") for o in orders if o.id not in placed
@@ -59,7 +60,7 @@ def solve_coords(
     by_tech = {r.technician_id: r for r in routes}
     ordered = tuple(by_tech[t.id] for t in technicians)
     status = f"REGIONS:{len(regions)}:" + ",".join(sorted(statuses))
-    return Plan(ordered, tuple(unassigned + nobody), objective, status, perf_counter() - began)
+    return Plan(ordered, tuple(unassigned + nobody), objective, status, perf_counter() - began, workers)
 
 
 def split(

@@ -12,7 +12,7 @@ from backend.extensions import db
 from backend.jobs import job
 from backend.models import RoutePlan
 from backend.planning.service import (
-    build_problem,
+    build_day,
     note_stage,
     now_utc,
     planning_params,
@@ -20,6 +20,7 @@ from backend.planning.service import (
     regions_needing_replan,
     start_replan,
     store_plan,
+    travel_provider,
 )
 
 log = logging.getLogger(__name__)
@@ -42,20 +43,26 @@ def run_plan(plan_id: int):
 
 
 def _solve_and_store(plan, origin):
-    problem, points, late = build_problem(plan, origin)
-    report(plan, f"solving {len(problem.orders)} orders for {len(problem.technicians)} technicians")
-    result = solve(problem, plan)
+    technicians, orders, late = build_day(plan, origin)
+    report(plan, f"solving {len(orders)} orders for {len(technicians)} technicians")
+    result = solve(technicians, orders, plan, origin)
     result = dataclasses.replace(result, unassigned=result.unassigned + tuple(late))
     db.session.refresh(plan)
     if plan.status != "running":
         return  # a dispatcher cancelled it while the solver ran
-    store_plan(plan, result, origin, points, problem)
+    store_plan(plan, result, origin, technicians, orders)
     plan.status, plan.finished_at = "solved", now_utc()
     report(plan, "solved")
 
 
-def solve(problem: dispatch.Problem, plan: RoutePlan) -> dispatch.Plan:
-    params = planning_params(problem, plan)  # the production settings the benchmarks measure
+def solve(technicians: list, orders: list, plan: RoutePlan, origin) -> dispatch.Plan:
+    """The production settings the benchmarks measure: one travel matrix for the day, or, for a
+    day with more technicians than ``params.region_size``, region by region
+    (`dispatch.solve_coords`, as `bench/city_day.py --production` plans a province)."""
+    params = planning_params(len(orders), len(technicians), plan)
+    if params.region_size and len(technicians) > params.region_size and not plan.previous_plan_id:
+        return dispatch.solve_coords(technicians, orders, travel_provider(), params, depart_at=origin, seed=plan.seed)
+    problem = dispatch.Problem.from_coords(technicians, orders, travel_provider(), depart_at=origin)
     if plan.previous_plan_id:
         previous = previous_routes(plan.previous_plan_id)
         return dispatch.replan(problem, previous, params, seed=plan.seed)

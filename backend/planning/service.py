@@ -24,7 +24,6 @@ from backend.errors import Conflict, DomainError, NotFound, PlainProblem, field_
 from backend.extensions import db
 from backend.models import (
     Order,
-    OrderSkill,
     PlanRoute,
     PlanStop,
     PlanUnassigned,
@@ -160,37 +159,42 @@ def _publish_stop(order_id, technician_id, actor, published, skipped):
     published.append({"order_id": order_id, "technician_id": technician_id})
 
 
-def planning_params(problem: dispatch.Problem, plan: RoutePlan) -> dispatch.Params:
-    """How a plan searches: `dispatch.production_params` of the problem's size, the plan's policy
+def planning_params(n_orders: int, n_technicians: int, plan: RoutePlan) -> dispatch.Params:
+    """How a plan searches: `dispatch.production_params` of the day's size, the plan's policy
     and time limit, on this worker's cores. The one source of planning parameters: the planning
     and re-planning jobs call it, and `bench/city_day.py --production` calls the same function."""
     return dispatch.production_params(
-        len(problem.orders),
-        len(problem.technicians),
+        n_orders,
+        n_technicians,
         dispatch.POLICIES[plan.policy],
         time_budget_s=plan.time_limit_s,
     )
 
 
-# --- the problem and the stored plan ------------------------------------------------------------
+# --- the day and the stored plan -----------------------------------------------------------------
 
 
-def build_problem(plan: RoutePlan, origin: datetime) -> tuple[dispatch.Problem, dict, list]:
-    """The region's open and pinned field orders and its technicians, as a dispatch.Problem.
+def travel_provider() -> StraightLineProvider:
+    """Travel times the plans use: straight lines at the urban speed profile."""
+    return StraightLineProvider()
 
-    Returns the problem, each matrix index's (lon, lat) for route geometry, and the orders
-    left out before solving (every time window already over).
+
+def build_day(plan: RoutePlan, origin: datetime) -> tuple[list, list, list]:
+    """The region's open and pinned field orders and its technicians, located by (lon, lat):
+    (technicians, orders, orders left out before solving: every time window already over).
+
+    No travel matrix here: the job builds one for the whole day, or one per region of a day too
+    big for one (`dispatch.solve_coords`). A handful of statements whatever the day's size.
     """
     region_ids = list(db.session.scalars(region_descendant_ids(plan.region_id)))
     models = [_order_model(o, origin) for o in _orders_in(region_ids)]
     late = [m for m in models if isinstance(m, dispatch.Unassigned)]
-    models = [m for m in models if isinstance(m, dispatch.Order)]
+    orders = [m for m in models if isinstance(m, dispatch.Order)]
     technicians = _technicians_for(plan.region_id, region_ids, origin, plan.horizon_hours)
     if plan.trigger == "technician_offline":
         gone = offline_technician_ids([int(t.id) for t in technicians], origin.timestamp())
         technicians = [t for t in technicians if int(t.id) not in gone]
-    problem = dispatch.Problem.from_coords(technicians, models, StraightLineProvider(), depart_at=origin)
-    return problem, dict(enumerate(problem.points or [])), late
+    return technicians, orders, late
 
 
 def _orders_in(region_ids):
@@ -199,7 +203,7 @@ def _orders_in(region_ids):
         Order.kind != "project",  # online work: nothing to route
         (Order.status.in_(OPEN_STATES)) | (Order.status.in_(PINNED_STATES) & Order.technician_id.is_not(None)),
     )
-    return list(db.session.scalars(stmt.order_by(Order.id)))
+    return list(db.session.scalars(stmt.order_by(Order.id)))  # skills come with them (selectin)
 
 
 def _order_model(order: Order, origin: datetime) -> dispatch.Order | dispatch.Unassigned:
@@ -207,9 +211,6 @@ def _order_model(order: Order, origin: datetime) -> dispatch.Order | dispatch.Un
     windows = tuple(_windows(order, origin))
     if order.time_windows and not windows and not pinned:
         return dispatch.Unassigned(str(order.id), "window_unreachable", "every time window of the order is over")
-    skills = db.session.execute(
-        select(OrderSkill.skill_code, OrderSkill.min_level).where(OrderSkill.order_id == order.id)
-    )
     return dispatch.Order(
         id=str(order.id),
         location=order_point(order),
@@ -218,7 +219,7 @@ def _order_model(order: Order, origin: datetime) -> dispatch.Order | dispatch.Un
         sla_deadline=_seconds(order.sla_deadline, origin),
         priority=order.priority,
         role=order.role_code,
-        skills=dict(skills.all()),
+        skills={s.skill_code: s.min_level for s in order.skills},
         region=str(order.region_id),
         pinned_to=str(order.technician_id) if pinned else None,
         pinned_seq=PINNED_STATES.index(order.status) if pinned else None,
@@ -255,75 +256,87 @@ def _technicians_for(region_id, region_ids, origin, horizon_hours):
     ).all()
     ids = [r[0] for r in rows]
     positions = lon_lats(ids)
+    centres = _home_region_centres([i for i in ids if i not in positions])
+    skills, served = _valid_skills(ids, origin.date()), _served_regions(ids)
     shift_end = horizon_hours * 3600
     return [
         dispatch.Technician(
             id=str(tech_id),
-            start=positions.get(tech_id) or _home_region_centre(tech_id),
+            start=positions.get(tech_id) or centres[tech_id],
             shift_start=0,
             shift_end=shift_end,
             role=role,
-            skills=_valid_skills(tech_id, origin.date()),
-            regions=frozenset(_served_regions(tech_id)),
+            skills=skills.get(tech_id, {}),
+            regions=frozenset(served.get(tech_id, ())),
         )
         for tech_id, role in rows
     ]
 
 
-def _home_region_centre(tech_id):
+def _home_region_centres(tech_ids) -> dict[int, tuple[float, float]]:
     # With no live fix yet, start from the middle of the technician's first region.
-    centre = db.session.scalar(
-        select(func.ST_AsText(func.ST_PointOnSurface(Region.geom)))
-        .join(TechnicianRegion, TechnicianRegion.region_id == Region.id)
-        .where(TechnicianRegion.technician_id == tech_id, TechnicianRegion.state == "active")
-        .order_by(TechnicianRegion.region_id)
-        .limit(1)
-    )
-    x, y = centre.removeprefix("POINT(").removesuffix(")").split()
-    return float(x), float(y)
-
-
-def _valid_skills(tech_id, on_date):
+    if not tech_ids:
+        return {}
+    centre = func.ST_PointOnSurface(Region.geom)
     rows = db.session.execute(
-        select(Skill.code, func.max(TechnicianSkill.level))
+        select(TechnicianRegion.technician_id, func.ST_X(centre), func.ST_Y(centre))
+        .join(Region, Region.id == TechnicianRegion.region_id)
+        .where(TechnicianRegion.technician_id.in_(tech_ids), TechnicianRegion.state == "active")
+        .distinct(TechnicianRegion.technician_id)
+        .order_by(TechnicianRegion.technician_id, TechnicianRegion.region_id)
+    )
+    return {tech_id: (x, y) for tech_id, x, y in rows}
+
+
+def _valid_skills(tech_ids, on_date) -> dict[int, dict[str, int]]:
+    rows = db.session.execute(
+        select(TechnicianSkill.technician_id, Skill.code, func.max(TechnicianSkill.level))
         .join(Skill, Skill.id == TechnicianSkill.skill_id)
-        .where(TechnicianSkill.technician_id == tech_id, skill_valid_on(on_date))
-        .group_by(Skill.code)
+        .where(TechnicianSkill.technician_id.in_(tech_ids), skill_valid_on(on_date))
+        .group_by(TechnicianSkill.technician_id, Skill.code)
     )
-    return dict(rows.all())
+    skills: dict[int, dict[str, int]] = {}
+    for tech_id, code, level in rows:
+        skills.setdefault(tech_id, {})[code] = level
+    return skills
 
 
-def _served_regions(tech_id):
-    memberships = db.session.scalars(
-        select(TechnicianRegion.region_id).where(
-            TechnicianRegion.technician_id == tech_id, TechnicianRegion.state == "active"
+def _served_regions(tech_ids) -> dict[int, set[str]]:
+    memberships = db.session.execute(
+        select(TechnicianRegion.technician_id, TechnicianRegion.region_id).where(
+            TechnicianRegion.technician_id.in_(tech_ids), TechnicianRegion.state == "active"
         )
-    )
-    served = set()
-    for region_id in memberships:
-        served |= {str(r) for r in db.session.scalars(region_descendant_ids(region_id))}
+    ).all()
+    inside = {
+        region_id: {str(r) for r in db.session.scalars(region_descendant_ids(region_id))}
+        for region_id in {region_id for _, region_id in memberships}
+    }
+    served: dict[int, set[str]] = {}
+    for tech_id, region_id in memberships:
+        served.setdefault(tech_id, set()).update(inside[region_id])
     return served
 
 
-def store_plan(plan: RoutePlan, result: dispatch.Plan, origin: datetime, points: dict, problem: dispatch.Problem):
+def store_plan(plan: RoutePlan, result: dispatch.Plan, origin: datetime, technicians: list, orders: list):
     """Write routes (straight-line geometry: the travel model is straight-line), stops with
-    ETAs, and unassigned reasons."""
-    pinned = {o.id for o in problem.orders if o.pinned_to is not None}
-    locations = {o.id: o.location for o in problem.orders}
+    ETAs, and unassigned reasons. ``technicians`` and ``orders`` are the day located by
+    (lon, lat), as :func:`build_day` made them."""
+    pinned = {o.id for o in orders if o.pinned_to is not None}
+    locations = {o.id: o.location for o in orders}
+    starts = {t.id: t.start for t in technicians}
     for route in result.routes:
         if route.stops:
-            plan.routes.append(_route_row(route, problem, points, locations, origin, pinned))
+            plan.routes.append(_route_row(route, starts[route.technician_id], locations, origin, pinned))
     for item in result.unassigned:
         plan.unassigned.append(
             PlanUnassigned(order_id=int(item.order_id), reason=item.reason, detail=item.detail[:300])
         )
     plan.objective = result.objective
-    plan.stats = plan_stats(result, problem)
+    plan.stats = {**plan_stats(result, technicians, orders), "budget_s": plan.time_limit_s}
 
 
-def _route_row(route, problem, points, locations, origin, pinned):
-    start = points[problem.technician(route.technician_id).start]
-    line = [start] + [points[locations[s.order_id]] for s in route.stops]
+def _route_row(route, start, locations, origin, pinned):
+    line = [tuple(start)] + [tuple(locations[s.order_id]) for s in route.stops]
     row = PlanRoute(
         technician_id=int(route.technician_id),
         start_at=_at(origin, route.start),
@@ -353,11 +366,11 @@ def _at(origin, seconds):
     return origin + timedelta(seconds=seconds)
 
 
-def plan_stats(result: dispatch.Plan, problem: dispatch.Problem) -> dict:
-    urgent = {o.id for o in problem.orders if o.priority == dispatch.Priority.URGENT}
+def plan_stats(result: dispatch.Plan, technicians: list, orders: list) -> dict:
+    urgent = {o.id for o in orders if o.priority == dispatch.Priority.URGENT}
     stops = [s for r in result.routes for s in r.stops]
     return {
-        "technicians": len(problem.technicians),
+        "technicians": len(technicians),
         "orders": len(stops) + len(result.unassigned),
         "served": len(stops),
         "unassigned": len(result.unassigned),
