@@ -320,13 +320,16 @@ def presence_ages(redis) -> dict[str, float]:
 
 
 def keep_heartbeats(redis, ages: dict[str, float]):
-    """Heartbeats keep arriving while the bench runs: the same ages, as of now (untimed)."""
+    """Heartbeats keep arriving while the bench runs: the same ages, as of now (untimed). The
+    reference moves to now too, so a later --reuse run reads the same ages (it did not: each
+    run aged everyone by the time since the build, and stale technicians came back online)."""
     from backend.tracking.presence import PRESENCE_KEY
 
     now = time.time()
     members = list(ages.items())
     for i in range(0, len(members), 10_000):
         redis.zadd(PRESENCE_KEY, {m: now - age for m, age in members[i : i + 10_000]})
+    redis.set(BUILT_AT_KEY, now)
 
 
 def clear_live_state(redis):
