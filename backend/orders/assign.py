@@ -218,8 +218,8 @@ def _fit(order: Order) -> dict[int, tuple]:
     """{technician_id: (load, rating, feed position)} of everyone eligible (workforce's rule,
     whole province), online and under their limit of orders in hand."""
     limit = current_app.config["ORDER_MAX_ACTIVE_PER_TECHNICIAN"]
-    room = {tid: (load, rating, tuple(feed) if feed else None)
-            for tid, load, rating, feed in matching.eligible_standing(order) if load < limit}  # fmt: skip
+    room = {row[0]: (row[1], row[2], (row[3], row[4]) if row[3] is not None else None)
+            for row in matching.eligible_standing(order) if row[1] < limit}  # fmt: skip
     online = online_among(room)
     return {tid: standing for tid, standing in room.items() if tid in online}
 
