@@ -12,9 +12,9 @@ the feed's matching_positions. Everything goes in with COPY.
 Then, for --orders random open orders (work type, role, required skills, a point in a grid),
 it times what the application runs, inside an app context as a request would:
 
-* `candidates`: `backend.orders.assign.candidates(order)`, the console's ranked list and what
-  auto-assign picks from, split into its phases (eligibility SQL, ranking, the reasons of the
-  technicians left out);
+* `candidates`: `backend.orders.assign.candidates(order)`, the console's ranked list with the
+  reasons of the technicians left out, split into its phases (eligibility SQL, ranking, the
+  reasons); fit + rank is `ranked` (`assign.ranked(order)`, what auto-assign picks from);
 * `eligible_technicians`: `backend.workforce.eligibility.eligible_technicians` for the order's
   requirements, online only (what grab offers go to).
 
@@ -320,13 +320,16 @@ def presence_ages(redis) -> dict[str, float]:
 
 
 def keep_heartbeats(redis, ages: dict[str, float]):
-    """Heartbeats keep arriving while the bench runs: the same ages, as of now (untimed)."""
+    """Heartbeats keep arriving while the bench runs: the same ages, as of now (untimed). The
+    reference moves to now too, so a later --reuse run reads the same ages (it did not: each
+    run aged everyone by the time since the build, and stale technicians came back online)."""
     from backend.tracking.presence import PRESENCE_KEY
 
     now = time.time()
     members = list(ages.items())
     for i in range(0, len(members), 10_000):
         redis.zadd(PRESENCE_KEY, {m: now - age for m, age in members[i : i + 10_000]})
+    redis.set(BUILT_AT_KEY, now)
 
 
 def clear_live_state(redis):
@@ -390,7 +393,8 @@ def time_orders(order_ids, rng, redis):
     else:  # the code before issue 12's rewrite
         targets = {"pool": (assign, "_pool"), "reasons": (assign, "_reasons"),
                    "refresh_positions": (matching, "refresh_positions"), "knn": (matching, "knn_order")}  # fmt: skip
-    totals, cpu_ms, eligible_ms, sizes, phase_ms = [], [], [], [], {name: [] for name in targets}
+    totals, cpu_ms, eligible_ms, eligible_cpu_ms, sizes = [], [], [], [], []
+    phase_ms = {name: [] for name in targets}
     picks = rng.sample(order_ids, len(order_ids))
     ages = presence_ages(redis)
     with phases.wrap(targets):
@@ -403,19 +407,24 @@ def time_orders(order_ids, rng, redis):
             answer = assign.candidates(order)
             t1, c1 = time.perf_counter(), time.process_time()
             eligible = eligibility.eligible_technicians(matching.requirements_for(order, online_only=True))
-            t2 = time.perf_counter()
+            t2, c2 = time.perf_counter(), time.process_time()
             db.session.rollback()  # a request ends its transaction; the next order starts cold
             totals.append((t1 - t0) * 1000)
             cpu_ms.append((c1 - c0) * 1000)
             eligible_ms.append((t2 - t1) * 1000)
+            eligible_cpu_ms.append((c2 - c1) * 1000)
             for name in targets:
                 phase_ms[name].append(phases.current.get(name, 0.0))
             sizes.append((len(answer["candidates"]), len(answer["excluded"]), len(eligible)))
+    ranked = [f + r for f, r in zip(phase_ms.get("fit", []), phase_ms.get("rank", []), strict=True)]
     return {
         "candidates_ms": summary(totals),
         "candidates_phases_ms": {name: summary(v) for name, v in phase_ms.items()},
+        # fit + rank: what auto-assign pays (`assign.ranked`, no reasons)
+        **({"ranked_ms": summary(ranked)} if ranked else {}),
         "candidates_bench_process_cpu_ms": summary(cpu_ms),  # Python's own CPU: what load does not inflate
         "eligible_technicians_ms": summary(eligible_ms),
+        "eligible_technicians_bench_process_cpu_ms": summary(eligible_cpu_ms),
         "answer_sizes_mean": {
             "candidates": round(statistics.fmean(s[0] for s in sizes), 1),
             "excluded": round(statistics.fmean(s[1] for s in sizes), 1),

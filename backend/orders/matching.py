@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import case, exists, func, literal, or_, select
+from sqlalchemy import Integer, bindparam, case, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from backend.extensions import db
@@ -38,7 +38,17 @@ from backend.models import (
 from backend.models.base import utcnow
 from backend.orders.transitions import ACTIVE, OPEN
 from backend.tracking.positions import lon_lats
-from backend.workforce.eligibility import Requirements, SkillRequirement, eligible_query, keep_online, skill_valid_on
+from backend.workforce.eligibility import (
+    Requirements,
+    Shape,
+    SkillRequirement,
+    eligible_query,
+    keep_online,
+    requirement_params,
+    shape_of,
+    skill_valid_on,
+    statement,
+)
 
 PRIORITY_HANDICAP_KM = {"urgent": 0, "high": 3, "normal": 6, "low": 10}
 LOAD_PENALTY_KM = 2.0
@@ -53,14 +63,27 @@ def requirements_for(order: Order, *, online_only=False) -> Requirements | None:
     return Requirements(region_id=order.region_id, role_code=order.role_code, skills=skills, online_only=online_only)
 
 
+@statement
+def _eligible_ids(shape: Shape):
+    return eligible_query(shape).order_by(Technician.id)
+
+
+@statement
+def _eligible_one(shape: Shape):
+    return eligible_query(shape).where(Technician.id == bindparam("technician_id", type_=Integer))
+
+
 def eligible_ids(order: Order, *, online_only=False) -> list[int]:
     req = requirements_for(order, online_only=online_only)
-    return keep_online(list(db.session.scalars(eligible_query(req).order_by(Technician.id))), req) if req else []
+    if req is None:
+        return []
+    return keep_online(list(db.session.scalars(_eligible_ids(shape_of(req)), requirement_params(req))), req)
 
 
 def is_eligible(order: Order, technician_id: int) -> bool:
     req = requirements_for(order)
-    return bool(req and db.session.scalar(eligible_query(req).where(Technician.id == technician_id)))
+    params = {**requirement_params(req), "technician_id": technician_id} if req else {}
+    return bool(req and db.session.scalar(_eligible_one(shape_of(req)), params))
 
 
 def technician_can_see(order: Order | None, technician_id: int) -> bool:
@@ -209,15 +232,10 @@ def _rating_of(technician_id_column):
     )
 
 
-def eligible_standing(order: Order):
-    """Everyone eligible for the order (workforce's rule, all but presence) with what ranking
-    needs, in one statement: rows of (technician_id, load, rating, feed_lon, feed_lat), where
-    feed_* is the last position they reported to the feed or a check-in (None if never)."""
-    req = requirements_for(order)
-    if req is None:
-        return []
-    stmt = (
-        eligible_query(req)
+@statement
+def _standing(shape: Shape):
+    return (
+        eligible_query(shape)
         .add_columns(
             load_of(Technician.id),
             _rating_of(Technician.id),
@@ -227,7 +245,16 @@ def eligible_standing(order: Order):
         .outerjoin(MatchingPosition, MatchingPosition.technician_id == Technician.id)
         .order_by(Technician.id)
     )
-    return db.session.execute(stmt).all()
+
+
+def eligible_standing(order: Order):
+    """Everyone eligible for the order (workforce's rule, all but presence) with what ranking
+    needs, in one statement: rows of (technician_id, load, rating, feed_lon, feed_lat), where
+    feed_* is the last position they reported to the feed or a check-in (None if never)."""
+    req = requirements_for(order)
+    if req is None:
+        return []
+    return db.session.execute(_standing(shape_of(req)), requirement_params(req)).all()
 
 
 def position_now(technician_ids, feed: dict) -> dict[int, tuple[float, float]]:
