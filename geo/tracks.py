@@ -23,6 +23,7 @@ import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from geo.distance import haversine_m
 
@@ -57,9 +58,8 @@ class Thresholds:
     min_jump_m: float = 50.0
 
 
-@dataclass(frozen=True)
-class Checked:
-    """A fix and its flag (None: valid)."""
+class Checked(NamedTuple):
+    """A fix and its flag (None: valid). A named pair: one per fix in the location handler's path."""
 
     fix: Fix
     flag: str | None = None
@@ -71,42 +71,49 @@ class Checked:
 
 def _finite(*values: float | None) -> bool:
     try:
-        return all(v is None or math.isfinite(v) for v in values)
+        for value in values:  # a loop, not all(<generator>): this runs for every fix received
+            if value is not None and not math.isfinite(value):
+                return False
     except TypeError:  # not a number at all
         return False
+    return True
 
 
 def is_invalid(fix: Fix) -> bool:
     """Coordinates, time or accuracy that cannot be a real position."""
-    if not _finite(fix.t, fix.lon, fix.lat, fix.accuracy, fix.speed, fix.heading, fix.altitude):
+    t, lon, lat, accuracy = fix.t, fix.lon, fix.lat, fix.accuracy
+    if t is None or lon is None or lat is None:
         return True
-    if fix.t is None or fix.lon is None or fix.lat is None:
+    if not _finite(t, lon, lat, accuracy, fix.speed, fix.heading, fix.altitude):
         return True
-    out_of_range = not (-90 <= fix.lat <= 90 and -180 <= fix.lon <= 180)
-    return out_of_range or fix.t <= 0 or (fix.accuracy is not None and fix.accuracy < 0)
+    out_of_range = not (-90 <= lat <= 90 and -180 <= lon <= 180)
+    return out_of_range or t <= 0 or (accuracy is not None and accuracy < 0)
 
 
 def static_flag(fix: Fix, now: float, limits: Thresholds) -> str | None:
     """The flag a fix earns on its own, without comparing it with other fixes."""
     if is_invalid(fix):
         return "invalid"
+    t, accuracy = fix.t, fix.accuracy
     if fix.lon == 0 and fix.lat == 0:
         return "zero"
-    if fix.t > now + limits.max_future_s:
+    if t > now + limits.max_future_s:
         return "future"
-    if fix.t < now - limits.max_age_s:
+    if t < now - limits.max_age_s:
         return "too_old"
     if fix.is_mock:
         return "mock"
-    if fix.accuracy is not None and fix.accuracy > limits.max_accuracy_m:
+    if accuracy is not None and accuracy > limits.max_accuracy_m:
         return "poor_accuracy"
     return None
 
 
 def implied_speed_mps(a: Fix, b: Fix) -> float:
     """Speed needed to go from a to b in the time between them (inf when no time passed)."""
-    dt = abs(b.t - a.t)
-    distance = haversine_m(a.lon, a.lat, b.lon, b.lat)
+    return _speed(haversine_m(a.lon, a.lat, b.lon, b.lat), abs(b.t - a.t))
+
+
+def _speed(distance: float, dt: float) -> float:
     return distance / dt if dt > 0 else (0.0 if distance == 0 else math.inf)
 
 
@@ -117,7 +124,7 @@ def relative_flag(fix: Fix, reference: Fix | None, limits: Thresholds) -> str | 
     if fix.t == reference.t:
         return "duplicate"
     jump = haversine_m(reference.lon, reference.lat, fix.lon, fix.lat)
-    if jump > limits.min_jump_m and implied_speed_mps(reference, fix) > limits.max_speed_mps:
+    if jump > limits.min_jump_m and _speed(jump, abs(fix.t - reference.t)) > limits.max_speed_mps:
         return "impossible_speed"
     return None
 
@@ -144,9 +151,9 @@ def check_sequence(
 def _time_key(fix: Fix) -> tuple[float, float]:
     # Invalid times sort first and are flagged; they never become the reference.
     # Of two fixes with the same time, the more accurate one is kept, the other is the duplicate.
-    t = fix.t if _finite(fix.t) and fix.t is not None else -math.inf
-    accuracy = fix.accuracy if _finite(fix.accuracy) and fix.accuracy is not None else math.inf
-    return t, accuracy
+    t, accuracy = fix.t, fix.accuracy
+    t = t if t is not None and _finite(t) else -math.inf
+    return t, accuracy if accuracy is not None and _finite(accuracy) else math.inf
 
 
 def unique_by_client_id(fixes: Iterable[Fix]) -> list[Fix]:
