@@ -164,12 +164,13 @@ def ingest(technician_id: int, payload, now: float | None = None, cache: dict | 
     state.require_tracking_allowed(current)
     fixes, rejected = parse_batch(payload)
     reference = state.reference_fix(current)
-    checked, newest = check_sequence(fixes, reference, now, limits())
+    limits_ = limits()
+    checked, newest = check_sequence(fixes, reference, now, limits_)
     ack = Ack(rejected=rejected, live=newest, moved=newest is not None and newest != reference)
     ack.regions, ack.status = current["regions"], current["status"]
     ack.accepted = [c.fix.client_id for c in checked]
     ack.flagged = {c.fix.client_id: c.flag for c in checked if c.flag}
-    _store(technician_id, checked, ack, current, now)
+    _store(technician_id, checked, ack, current, now, limits_)
     return ack
 
 
@@ -219,9 +220,10 @@ return 1
 BATCH_SCRIPT_SHA = hashlib.sha1(BATCH_SCRIPT.encode()).hexdigest()
 
 
-def _store(technician_id: int, checked: list[Checked], ack: Ack, current: dict, now: float) -> None:
+def _store(
+    technician_id: int, checked: list[Checked], ack: Ack, current: dict, now: float, limits_: Thresholds
+) -> None:
     """One Redis round trip (BATCH_SCRIPT): the stream entry, presence, and the live position when it moved."""
-    limits_ = limits()
     rows = stream_rows([row_of(c, now, limits_) for c in checked]) if checked else b""
     ref = position = b""
     lon = lat = 0.0
