@@ -1,6 +1,8 @@
 """The Redis connection shared by the app: live state, rate limits, RQ; and the hot lane, a few
 connections of its own for the location handler's one command per batch."""
 
+import hashlib
+
 from flask import current_app
 from redis import BlockingConnectionPool, Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -48,12 +50,26 @@ class HotLane:
         """Send one command, return its reply undecoded (bytes, int, list), raise its error reply.
         A lost connection is retried once on a new one, as redis-py's client does by default (the
         command may then run twice: the location handler's script is safe to repeat)."""
+        packed = pack(args)
         try:
-            return self._call(args)
+            return self._call(packed, args)
         except RedisConnectionError:
-            return self._call(args)
+            return self._call(packed, args)
 
-    def _call(self, args):
+    def run(self, script: "LaneScript", args: tuple):
+        """EVALSHA of `script` with its variable keys and arguments (`args`); loads the script on
+        NOSCRIPT (a restarted or flushed server)."""
+        packed = script.head + bulks(args)
+        try:
+            try:
+                return self._call(packed, script.command(args))
+            except RedisConnectionError:
+                return self._call(packed, script.command(args))
+        except NoScriptError:
+            self.call("SCRIPT", "LOAD", script.text)
+        return self._call(packed, script.command(args))
+
+    def _call(self, packed: bytes, args: tuple):
         try:
             connection = self._free.pop()
         except IndexError:
@@ -63,7 +79,7 @@ class HotLane:
             connection = pool.connection_class(**pool.connection_kwargs)
             self._created += 1
         try:
-            connection.send_packed_command([pack(args)])
+            connection.send_packed_command([packed])
             reply = connection.read_response(disable_decoding=True)
         except ResponseError:
             self._free.append(connection)  # the whole error reply was read: the connection is clean
@@ -75,21 +91,36 @@ class HotLane:
         self._free.append(connection)
         return reply
 
-    def eval_script(self, sha: str, script: str, keys: tuple, args: tuple):
-        """EVALSHA, loading the script on NOSCRIPT (a restarted or flushed server)."""
-        try:
-            return self.call("EVALSHA", sha, len(keys), *keys, *args)
-        except NoScriptError:
-            pass
-        self.call("SCRIPT", "LOAD", script)
-        return self.call("EVALSHA", sha, len(keys), *keys, *args)
+
+class LaneScript:
+    """A Lua script for the hot lane: its SHA, and the head of its EVALSHA (the command, the SHA,
+    the key count and the keys that never change) packed once. Each call adds `more_keys`
+    keys and `args` arguments, in this order."""
+
+    def __init__(self, text: str, fixed_keys: tuple[str, ...], more_keys: int, args: int):
+        self.text = text
+        self.sha = hashlib.sha1(text.encode()).hexdigest()
+        self._start = ("EVALSHA", self.sha, len(fixed_keys) + more_keys, *fixed_keys)
+        self._count = len(self._start) + more_keys + args
+        self.head = b"*%d\r\n" % self._count + bulks(self._start)
+
+    def command(self, args: tuple) -> tuple:
+        """The whole command, unpacked (the shared pool's client packs it itself)."""
+        if len(self._start) + len(args) != self._count:
+            raise TypeError(f"the script takes {self._count - len(self._start)} keys and arguments")
+        return (*self._start, *args)
 
 
 def pack(args) -> bytes:
     """A command in the Redis protocol; arguments are bytes, str, int or float (as redis-py writes
     them: repr of numbers, UTF-8 of text). The hot lane's own packer: one join, no per-argument
     encoder calls nor buffer splitting (a batch's few kilobytes go out in one send)."""
-    parts = [b"*%d\r\n" % len(args)]
+    return b"*%d\r\n" % len(args) + bulks(args)
+
+
+def bulks(args) -> bytes:
+    """The arguments of a command as the protocol's bulk strings (`pack` without the count)."""
+    parts = []
     for arg in args:
         if not isinstance(arg, bytes):
             if isinstance(arg, str):

@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from geo.distance import haversine_m
+from geo.distance import EARTH_RADIUS_M, haversine_m
 
 FLAGS = ("invalid", "zero", "future", "too_old", "mock", "poor_accuracy", "duplicate", "impossible_speed")
 
@@ -124,10 +124,23 @@ def relative_flag(fix: Fix, reference: Fix | None, limits: Thresholds) -> str | 
         return None
     if fix.t == reference.t:
         return "duplicate"
+    if _surely_within(reference, fix, limits.min_jump_m):
+        return None  # most fixes: a few metres from the last one, no trigonometry needed
     jump = haversine_m(reference.lon, reference.lat, fix.lon, fix.lat)
     if jump > limits.min_jump_m and _speed(jump, abs(fix.t - reference.t)) > limits.max_speed_mps:
         return "impossible_speed"
     return None
+
+
+_EARTH_RADIUS_PER_DEGREE_M = EARTH_RADIUS_M * math.pi / 180.0
+
+
+def _surely_within(a: Fix, b: Fix, metres: float) -> bool:
+    """A bound without trigonometry: the great circle is no longer than going along the meridian
+    (|dlat|) and then along the parallel (at most |dlon| degrees of the equator), so a jump whose
+    bound is under `metres` (with a margin for rounding) is under it."""
+    bound = (abs(b.lat - a.lat) + abs(b.lon - a.lon)) * _EARTH_RADIUS_PER_DEGREE_M
+    return bound < metres * 0.999
 
 
 def check_sequence(

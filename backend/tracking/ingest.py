@@ -8,7 +8,6 @@ Redis keys written here, in one script call per batch (BATCH_SCRIPT):
     gridwork:tech:{id}           hash        field `ref`, the cleaning reference fix (state.py)
 """
 
-import hashlib
 import math
 import time
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from datetime import datetime
 import orjson
 from flask import current_app
 
-from backend.redis_client import hot_lane
+from backend.redis_client import LaneScript, hot_lane
 from backend.request_guard import bad_text
 from backend.tracking import positions, state
 from backend.tracking.presence import PRESENCE_KEY
@@ -121,17 +120,20 @@ def parse_fix(raw) -> Fix | str:
     lat = math.nan if lat is None else lat
     if system != "wgs84" and math.isfinite(lon) and math.isfinite(lat):
         lon, lat = to_wgs84(lon, lat, system)
-    # Positional: the order of Fix's fields.
+    t = get("time")
+    t = t if type(t) is float and 0 < t < 1e11 else _epoch(t)  # seconds as a float: no conversion
+    # Positional: the order of Fix's fields. Floats (what JSON numbers with a point become) are
+    # taken as they are without a call: this runs ten times per message.
     return Fix(
         client_id,
-        _epoch(get("time")),
+        t,
         lon,
         lat,
-        _number(get("accuracy")),
-        _number(get("speed")),
-        _number(get("heading")),
-        _number(get("altitude")),
-        _number(get("battery")),
+        v if type(v := get("accuracy")) is float else _number(v),
+        v if type(v := get("speed")) is float else _number(v),
+        v if type(v := get("heading")) is float else _number(v),
+        v if type(v := get("altitude")) is float else _number(v),
+        v if type(v := get("battery")) is float else _number(v),
         bool(get("is_mock", False)),
     )
 
@@ -207,17 +209,21 @@ def _finite_or_none(value):
 # moved, the cleaning reference and the live position (positions.keep_args). A script instead of
 # a pipeline of five commands: the web worker packs one command and parses one integer, which
 # halved the client's CPU per batch (README, Live tracking). The same writes, in the same order.
-BATCH_SCRIPT = """
+BATCH_SCRIPT = LaneScript(
+    """
 if ARGV[3] ~= '' then redis.call('XADD', KEYS[1], '*', 'tid', ARGV[1], 'rows', ARGV[3]) end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
 if ARGV[4] ~= '' then
-  redis.call('HSET', KEYS[3], 'ref', ARGV[4])
-  redis.call('HSET', KEYS[4], ARGV[1], ARGV[5])
-  redis.call('GEOADD', KEYS[5], ARGV[6], ARGV[7], ARGV[1])
+  redis.call('HSET', KEYS[5], 'ref', ARGV[4])
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
+  redis.call('GEOADD', KEYS[4], ARGV[6], ARGV[7], ARGV[1])
 end
 return 1
-"""
-BATCH_SCRIPT_SHA = hashlib.sha1(BATCH_SCRIPT.encode()).hexdigest()
+""",
+    fixed_keys=(STREAM, PRESENCE_KEY, positions.POSITIONS_KEY, positions.GEO_KEY),
+    more_keys=1,  # KEYS[5], the technician's state (state.key)
+    args=7,  # technician id, now, stream rows, reference fix, live position, lon, lat
+)
 
 
 def _store(
@@ -231,8 +237,7 @@ def _store(
         current["ref"] = fix_json(ack.live)  # the cached state follows
         ref = orjson.dumps(current["ref"])
         position, lon, lat = positions.keep_args(ack.live, current.get("status"))
-    keys = (STREAM, PRESENCE_KEY, state.key(technician_id), positions.POSITIONS_KEY, positions.GEO_KEY)
-    hot_lane().eval_script(BATCH_SCRIPT_SHA, BATCH_SCRIPT, keys, (technician_id, now, rows, ref, position, lon, lat))
+    hot_lane().run(BATCH_SCRIPT, (state.key(technician_id), technician_id, now, rows, ref, position, lon, lat))
 
 
 def fix_json(fix: Fix) -> dict:

@@ -6,7 +6,7 @@ import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from backend.redis_client import HotLane, get_redis, pack
+from backend.redis_client import HotLane, LaneScript, bulks, get_redis, pack
 
 
 def test_pack_writes_the_redis_protocol_as_redis_py_does(app):
@@ -19,12 +19,20 @@ def test_pack_writes_the_redis_protocol_as_redis_py_does(app):
 
 
 def test_a_script_the_server_has_not_seen_is_loaded_and_run(app):
-    script = f"-- {uuid.uuid4()}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])"
-    sha = __import__("hashlib").sha1(script.encode()).hexdigest()
+    script = LaneScript(
+        f"-- {uuid.uuid4()}\nreturn redis.call('INCRBY', KEYS[1], ARGV[1]) * 100 + redis.call('INCRBY', KEYS[2], 1)",
+        fixed_keys=("lane:n",),
+        more_keys=1,
+        args=1,
+    )
+    assert script.head + bulks(("lane:m", 5)) == pack(script.command(("lane:m", 5)))
     with app.app_context():
         lane = HotLane(get_redis(), 2)
-        assert lane.eval_script(sha, script, ("lane:n",), (5,)) == 5
-        assert lane.eval_script(sha, script, ("lane:n",), (2,)) == 7  # loaded now: EVALSHA alone
+        assert lane.run(script, ("lane:m", 5)) == 501
+        assert lane.run(script, ("lane:m", 2)) == 702  # loaded now: EVALSHA alone
+        assert HotLane(get_redis(), 0).run(script, ("lane:m", 1)) == 803  # through the shared pool
+    with pytest.raises(TypeError):
+        script.command(("lane:m",))
 
 
 def test_an_error_reply_is_raised_and_the_connection_stays_usable(app):
