@@ -207,8 +207,8 @@ def _finite_or_none(value):
 
 # One round trip per batch, one reply: the stream entry, presence and, when the technician
 # moved, the cleaning reference and the live position (positions.keep_args). A script instead of
-# a pipeline of five commands: the web worker packs one command and parses one integer, which
-# halved the client's CPU per batch (README, Live tracking). The same writes, in the same order.
+# a pipeline of up to five commands: the web worker packs one command and parses one integer
+# (README, Live tracking, Third round). The same writes, in the same order.
 BATCH_SCRIPT = LaneScript(
     """
 if ARGV[3] ~= '' then redis.call('XADD', KEYS[1], '*', 'tid', ARGV[1], 'rows', ARGV[3]) end
