@@ -46,6 +46,7 @@ def init_app(app):
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         cors_allowed_origins=[],
         json=socket_json,  # orjson: every packet is encoded or decoded here
+        serializer=socket_json.Packet,
         # WebSocket only, no long-polling: a connection is one TCP stream, so any web process
         # (gunicorn worker) behind a plain, non-sticky load balancer can serve it.
         transports=["websocket"],

@@ -12,6 +12,7 @@ written as null (JSON has no NaN; browsers' JSON.parse refused the standard libr
 import json
 
 import orjson
+from socketio import packet
 
 _OPTIONS = orjson.OPT_NON_STR_KEYS  # the standard library also writes int keys as strings
 
@@ -29,3 +30,23 @@ def loads(text, **_options):
         return orjson.loads(text)
     except orjson.JSONDecodeError:
         return json.loads(text)
+
+
+class Packet(packet.Packet):
+    """python-socketio's packet (passed as its `serializer`) with a faster test for binary data,
+    which runs on every packet built: every ack and every console update. The same answer as
+    the library's (bytes anywhere inside lists and dicts make a binary packet), without building
+    a list and folding it with a lambda at every level."""
+
+    @classmethod
+    def data_is_binary(cls, data) -> bool:
+        kind = type(data)
+        if kind is str or kind is int or kind is float or data is None:
+            return False
+        if isinstance(data, bytes | bytearray):
+            return True
+        if isinstance(data, list):
+            return any(cls.data_is_binary(item) for item in data)
+        if isinstance(data, dict):
+            return any(cls.data_is_binary(item) for item in data.values())
+        return False

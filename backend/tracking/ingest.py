@@ -1,7 +1,7 @@
 """Taking in location fixes: parse, check shift and consent, clean (geo.tracks), keep the live
 position (positions.py), hand every fix (valid or flagged) to the writer through the stream.
 
-Redis keys written here, in one pipeline per batch:
+Redis keys written here, in one script call per batch (BATCH_SCRIPT):
     gridwork:tracking:stream     stream      each batch's rows for the writer (store.py)
     gridwork:presence            sorted set  technician id -> last fix (presence.py)
     gridwork:positions[:geo]     hash, GEO   the newest valid fix (positions.py)
@@ -16,17 +16,16 @@ from datetime import datetime
 import orjson
 from flask import current_app
 
-from backend.redis_client import get_redis
+from backend.redis_client import LaneScript, hot_lane
 from backend.request_guard import bad_text
 from backend.tracking import positions, state
 from backend.tracking.presence import PRESENCE_KEY
 from backend.tracking.state import Refused
-from backend.tracking.store import STREAM, stream_entry
+from backend.tracking.store import STREAM, stream_rows
 from geo.coords import UnknownCoordSys, check_coord_sys, to_wgs84
 from geo.tracks import Checked, Fix, Thresholds, check_sequence
 
 MAX_BATCH = 1000
-NUMBERS = ("accuracy", "speed", "heading", "altitude", "battery")
 
 
 @dataclass
@@ -60,9 +59,14 @@ def limits() -> Thresholds:
 
 def _number(value) -> float | None:
     # Anything that is not a number becomes NaN, so the fix is kept and flagged "invalid".
+    kind = type(value)
+    if kind is float:  # the usual case first: this runs eight times per fix
+        return value
     if value is None:
         return None
-    if isinstance(value, bool):
+    if kind is int:
+        return float(value)
+    if kind is bool:
         return math.nan
     try:
         return float(value)
@@ -83,40 +87,55 @@ def _epoch(value) -> float:
     return number / 1000.0 if number > 1e11 else number  # milliseconds, as Android sends
 
 
+ID_REQUIRED = "id: a client point id (string of 1..64 characters) is required"
+
+
+def _client_id(value) -> str | None:
+    if type(value) is not str:
+        if not isinstance(value, str | int) or isinstance(value, bool):
+            return None
+        value = str(value)
+    # NUL or a lone surrogate: PostgreSQL would refuse the writer's batch
+    if not value or len(value) > 64 or bad_text(value):
+        return None
+    return value
+
+
 def parse_fix(raw) -> Fix | str:
     """A Fix in WGS-84, or the reason the entry cannot be stored at all (no usable client id)."""
     if not isinstance(raw, dict):
         return "each fix must be an object"
-    client_id = raw.get("id")
-    if (
-        not isinstance(client_id, str | int)
-        or isinstance(client_id, bool)
-        or not str(client_id)
-        or len(str(client_id)) > 64
-        or bad_text(str(client_id))  # NUL or a lone surrogate: PostgreSQL would refuse the writer's batch
-    ):
-        return "id: a client point id (string of 1..64 characters) is required"
-    lon, lat = _number(raw.get("lon")), _number(raw.get("lat"))
-    fix = Fix(
-        client_id=str(client_id),
-        t=_epoch(raw.get("time")),
-        lon=math.nan if lon is None else lon,
-        lat=math.nan if lat is None else lat,
-        is_mock=bool(raw.get("is_mock", False)),
-        **{name: _number(raw.get(name)) for name in NUMBERS},
+    get = raw.get
+    client_id = _client_id(get("id"))
+    if client_id is None:
+        return ID_REQUIRED
+    system = get("coord_sys", "wgs84")
+    if system != "wgs84":
+        try:
+            system = check_coord_sys(system)
+        except UnknownCoordSys as exc:
+            return f"coord_sys: {exc}"
+    lon, lat = _number(get("lon")), _number(get("lat"))
+    lon = math.nan if lon is None else lon
+    lat = math.nan if lat is None else lat
+    if system != "wgs84" and math.isfinite(lon) and math.isfinite(lat):
+        lon, lat = to_wgs84(lon, lat, system)
+    t = get("time")
+    t = t if type(t) is float and 0 < t < 1e11 else _epoch(t)  # seconds as a float: no conversion
+    # Positional: the order of Fix's fields. Floats (what JSON numbers with a point become) are
+    # taken as they are without a call: this runs ten times per message.
+    return Fix(
+        client_id,
+        t,
+        lon,
+        lat,
+        v if type(v := get("accuracy")) is float else _number(v),
+        v if type(v := get("speed")) is float else _number(v),
+        v if type(v := get("heading")) is float else _number(v),
+        v if type(v := get("altitude")) is float else _number(v),
+        v if type(v := get("battery")) is float else _number(v),
+        bool(get("is_mock", False)),
     )
-    return _to_wgs84(fix, raw.get("coord_sys", "wgs84"))
-
-
-def _to_wgs84(fix: Fix, coord_sys) -> Fix | str:
-    try:
-        system = check_coord_sys(coord_sys)
-    except UnknownCoordSys as exc:
-        return f"coord_sys: {exc}"
-    if system == "wgs84" or not (math.isfinite(fix.lon) and math.isfinite(fix.lat)):
-        return fix
-    lon, lat = to_wgs84(fix.lon, fix.lat, system)
-    return Fix(**{**fix.__dict__, "lon": lon, "lat": lat})
 
 
 def parse_batch(payload) -> tuple[list[Fix], list[dict]]:
@@ -147,33 +166,38 @@ def ingest(technician_id: int, payload, now: float | None = None, cache: dict | 
     state.require_tracking_allowed(current)
     fixes, rejected = parse_batch(payload)
     reference = state.reference_fix(current)
-    checked, newest = check_sequence(fixes, reference, now, limits())
+    limits_ = limits()
+    checked, newest = check_sequence(fixes, reference, now, limits_)
     ack = Ack(rejected=rejected, live=newest, moved=newest is not None and newest != reference)
     ack.regions, ack.status = current["regions"], current["status"]
     ack.accepted = [c.fix.client_id for c in checked]
     ack.flagged = {c.fix.client_id: c.flag for c in checked if c.flag}
-    _store(technician_id, checked, ack, current, now)
+    _store(technician_id, checked, ack, current, now, limits_)
     return ack
 
 
 def row_of(item: Checked, now: float, limits_: Thresholds) -> list:
     """The writer's row. Times outside the plausible window are stored at the server time
     (so they land in a current partition) with the claim kept in device_time."""
-    fix = item.fix
-    plausible = math.isfinite(fix.t) and now - limits_.max_age_s <= fix.t <= now + limits_.max_future_s
-    usable = item.flag != "invalid" and math.isfinite(fix.lon) and math.isfinite(fix.lat)
-    numbers = [_finite_or_none(getattr(fix, name)) for name in NUMBERS]
-    device_time = fix.t if math.isfinite(fix.t) and abs(fix.t) < 1e11 else None
+    fix, flag = item
+    t, lon, lat = fix.t, fix.lon, fix.lat
+    finite_t = math.isfinite(t)
+    plausible = finite_t and now - limits_.max_age_s <= t <= now + limits_.max_future_s
+    usable = flag != "invalid" and math.isfinite(lon) and math.isfinite(lat)
     return [
-        fix.t if plausible else now,
+        t if plausible else now,
         fix.client_id,
-        device_time,
+        t if finite_t and abs(t) < 1e11 else None,  # device_time
         now,
-        fix.lon if usable else None,
-        fix.lat if usable else None,
-        *numbers,
+        lon if usable else None,
+        lat if usable else None,
+        _finite_or_none(fix.accuracy),
+        _finite_or_none(fix.speed),
+        _finite_or_none(fix.heading),
+        _finite_or_none(fix.altitude),
+        _finite_or_none(fix.battery),
         fix.is_mock,
-        item.flag,
+        flag,
     ]
 
 
@@ -181,19 +205,39 @@ def _finite_or_none(value):
     return value if value is not None and math.isfinite(value) else None
 
 
-def _store(technician_id: int, checked: list[Checked], ack: Ack, current: dict, now: float) -> None:
-    """One Redis round trip: the stream entry, presence, and the live position when it moved."""
-    pipe = get_redis().pipeline(transaction=False)
-    if checked:
-        limits_ = limits()
-        pipe.xadd(STREAM, stream_entry(technician_id, [row_of(c, now, limits_) for c in checked]))
-    pipe.zadd(PRESENCE_KEY, {str(technician_id): now})
+# One round trip per batch, one reply: the stream entry, presence and, when the technician
+# moved, the cleaning reference and the live position (positions.keep_args). A script instead of
+# a pipeline of up to five commands: the web worker packs one command and parses one integer
+# (README, Live tracking, Third round). The same writes, in the same order.
+BATCH_SCRIPT = LaneScript(
+    """
+if ARGV[3] ~= '' then redis.call('XADD', KEYS[1], '*', 'tid', ARGV[1], 'rows', ARGV[3]) end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[5], 'ref', ARGV[4])
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[5])
+  redis.call('GEOADD', KEYS[4], ARGV[6], ARGV[7], ARGV[1])
+end
+return 1
+""",
+    fixed_keys=(STREAM, PRESENCE_KEY, positions.POSITIONS_KEY, positions.GEO_KEY),
+    more_keys=1,  # KEYS[5], the technician's state (state.key)
+    args=7,  # technician id, now, stream rows, reference fix, live position, lon, lat
+)
+
+
+def _store(
+    technician_id: int, checked: list[Checked], ack: Ack, current: dict, now: float, limits_: Thresholds
+) -> None:
+    """One Redis round trip (BATCH_SCRIPT): the stream entry, presence, and the live position when it moved."""
+    rows = stream_rows([row_of(c, now, limits_) for c in checked]) if checked else b""
+    ref = position = b""
+    lon = lat = 0.0
     if ack.moved:
-        live = ack.live
-        pipe.hset(state.key(technician_id), "ref", orjson.dumps(fix_json(live)))
-        current["ref"] = fix_json(live)  # the cached state follows
-        positions.keep(pipe, technician_id, live, current.get("status"))
-    pipe.execute()
+        current["ref"] = fix_json(ack.live)  # the cached state follows
+        ref = orjson.dumps(current["ref"])
+        position, lon, lat = positions.keep_args(ack.live, current.get("status"))
+    hot_lane().run(BATCH_SCRIPT, (state.key(technician_id), technician_id, now, rows, ref, position, lon, lat))
 
 
 def fix_json(fix: Fix) -> dict:

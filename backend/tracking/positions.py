@@ -5,7 +5,8 @@ Redis keys:
     gridwork:positions:geo  GEO set  technician id at the same fix, the index behind `nearest`
 
 Everyone else (matching, planning, check-in, the console) reads through `live_positions`,
-`checkin_position` or `nearest`; nobody else names these keys.
+`checkin_position` or `nearest`; nobody else names these keys (the location handler writes them
+with `keep_args` in its one Redis round trip per batch).
 """
 
 import json
@@ -34,10 +35,17 @@ def position_json(fix: Fix, status: str | None) -> dict:
     }
 
 
+def keep_args(fix: Fix, status: str | None) -> tuple[bytes, float, float]:
+    """The values a new live position writes: POSITIONS_KEY's field value and GEO_KEY's lon, lat.
+    The location handler writes them in its one round trip per batch (`ingest.BATCH_SCRIPT`)."""
+    return orjson.dumps(position_json(fix, status)), fix.lon, fix.lat  # hot path
+
+
 def keep(pipe, technician_id: int, fix: Fix, status: str | None) -> None:
     """Queue the writes of a new live position on a Redis pipeline (the caller executes it)."""
-    pipe.hset(POSITIONS_KEY, str(technician_id), orjson.dumps(position_json(fix, status)))  # hot path
-    pipe.geoadd(GEO_KEY, (fix.lon, fix.lat, str(technician_id)))
+    position, lon, lat = keep_args(fix, status)
+    pipe.hset(POSITIONS_KEY, str(technician_id), position)
+    pipe.geoadd(GEO_KEY, (lon, lat, str(technician_id)))
 
 
 def live_positions(technician_ids=None) -> dict[int, dict]:

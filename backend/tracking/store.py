@@ -43,10 +43,11 @@ log = logging.getLogger(__name__)
 _known_partitions: set[date] = set()
 
 
-def stream_entry(technician_id: int, rows: list[list]) -> dict:
-    """One stream entry: a technician's batch; each row is [t, client_id, device_time, received_at,
-    lon, lat, accuracy, speed, heading, altitude, battery, is_mock, flag] (times in epoch seconds)."""
-    return {"tid": technician_id, "rows": orjson.dumps(rows)}  # 10x the standard library: the hot path
+def stream_rows(rows: list[list]) -> bytes:
+    """The `rows` field of a stream entry (its other field, `tid`, is the technician's id): each row
+    is [t, client_id, device_time, received_at, lon, lat, accuracy, speed, heading, altitude,
+    battery, is_mock, flag] (times in epoch seconds)."""
+    return orjson.dumps(rows)  # 10x the standard library: the hot path
 
 
 # --- partitions -----------------------------------------------------------------------------
