@@ -17,8 +17,8 @@ Timed phases, the application's own code paths:
 
 Prints one JSON object: seconds per phase (and per step inside post), records, ledger
 transfers written, rates, the load average, and the CPU seconds the timed part used in this
-process and in its database backend (read from /proc when the server runs on this machine): the
-seconds grow with other work on a shared machine, the CPU does not. It writes into the development database
+process and in its database backend (when the server runs on this machine): the seconds grow
+with other work on a shared machine, the CPU does not. It writes into the development database
 (DATABASE_URL) and leaves its client, technicians, orders and postings there, as a ledger must;
 run the migrations first.
 
@@ -58,6 +58,7 @@ from backend.money import ledger, records, settlement  # noqa: E402
 from backend.money.accounts import Kind, Owner  # noqa: E402
 from backend.money.ledger import Transfer  # noqa: E402
 from backend.orders.points import DEFAULT_TERMS  # noqa: E402
+from bench.backend_cpu import backend_cpu_s  # noqa: E402
 
 WORK_DATE = date(2026, 11, 30)
 ZONE = "Asia/Shanghai"
@@ -269,15 +270,6 @@ def _timed(clock, label, fn):
     return wrapper
 
 
-def _backend_cpu_s(pid) -> float | None:
-    """CPU seconds of the database backend serving this session (when the server runs here)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _cpu_spent(before, after, same_backend) -> dict:
     """CPU of the timed part: this process and its database backend. Unlike the seconds, these do
     not grow with other work on the machine; their sum is what the close needs of the cores."""
@@ -297,10 +289,10 @@ def main():
         org_id, _ = clock.timed("setup", set_up, args, rng)
         before = db.session.scalar(select(func.max(LedgerTransfer.seq))) or 0
         backend = db.session.scalar(text("SELECT pg_backend_pid()"))
-        cpu_before = (time.process_time(), _backend_cpu_s(backend))
+        cpu_before = (time.process_time(), backend_cpu_s(backend))
         counts = close_and_post(args, org_id, clock)
         same_backend = db.session.scalar(text("SELECT pg_backend_pid()")) == backend
-        cpu_s = _cpu_spent(cpu_before, (time.process_time(), _backend_cpu_s(backend)), same_backend)
+        cpu_s = _cpu_spent(cpu_before, (time.process_time(), backend_cpu_s(backend)), same_backend)
         written = db.session.scalar(select(func.count()).select_from(LedgerTransfer).where(LedgerTransfer.seq > before))
     timed = (
         clock.spent["close"]

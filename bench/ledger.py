@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT))
 from backend.money import ledger  # noqa: E402
 from backend.money.accounts import CHART, Kind, Owner  # noqa: E402
 from backend.money.ledger import Transfer  # noqa: E402
+from bench.backend_cpu import backend_cpu_s  # noqa: E402
 
 BENCH_OWNERS = 10**12
 BENCH_SOURCE_OWNER = -1
@@ -169,7 +170,7 @@ def run_mode(url, mode, args, hot_ids, cold_ids) -> dict:
         "transfers_per_s": round(transfers / seconds, 1),
         "call_ms": _percentiles(latencies),
         # CPU per transfer of the callers (these processes) and of their database backends: unlike
-        # transfers/s, these do not move with other work on the machine (backends read from /proc
+        # transfers/s, these do not move with other work on the machine (backends counted only
         # when the server runs here, else 0)
         "cpu_ms_per_transfer": {k: round(1000 * v / max(transfers, 1), 3) for k, v in cpu.items()},
     }
@@ -189,7 +190,7 @@ def _calling_process(url, per_call, workers, hot_ids, cold_ids, seed, ready, sec
         with Session(engine) as session:
             backend = session.scalar(text("SELECT pg_backend_pid()"))
             session.commit()
-            backend_cpu = _backend_cpu_s(backend)
+            backend_cpu = backend_cpu_s(backend)
             while time.time() < stop_at:
                 specs = [
                     Transfer(
@@ -209,7 +210,7 @@ def _calling_process(url, per_call, workers, hot_ids, cold_ids, seed, ready, sec
                     latencies.append(elapsed)
                     counts["transfers"] += sum(r.result == "ok" for r in results)
                     counts["refused"] += sum(r.result != "ok" for r in results)
-            spent = _backend_cpu_s(backend)
+            spent = backend_cpu_s(backend)
             with lock:
                 counts["database_cpu_s"] += spent - backend_cpu if None not in (spent, backend_cpu) else 0.0
 
@@ -221,15 +222,6 @@ def _calling_process(url, per_call, workers, hot_ids, cold_ids, seed, ready, sec
     seconds, own_cpu = time.perf_counter() - began, time.process_time() - own_cpu
     answers.put({"latencies": latencies, "seconds": seconds, "caller_cpu_s": own_cpu, **counts})
     engine.dispose()
-
-
-def _backend_cpu_s(pid) -> float | None:
-    """CPU seconds of a database backend (when the server runs on this machine)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _percentiles(latencies) -> dict:
