@@ -37,32 +37,9 @@ def notify_technician(technician_id: int, kind: str, data: dict, *, dedupe_key: 
     `data` carries the ids the app needs to fetch the current state (order_id, offer_id,
     record_id ...); it is not the state itself.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown notification kind {kind!r}")
-    urgent = is_urgent(kind, data)
-    now = utcnow()
     key = dedupe_key or _default_key(technician_id, kind, data)
-    stmt = (
-        insert(Notification)
-        .values(
-            technician_id=technician_id,
-            kind=kind,
-            urgent=urgent,
-            data=data,
-            dedupe_key=key,
-            state="pending",
-            attempts=0,
-            results=[],
-            created_at=now,
-            sms_due_at=now + timedelta(seconds=int_setting("NOTIFY_URGENT_SMS_AFTER_S")) if urgent else None,
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        .returning(Notification.id)
-    )
-    notification_id = db.session.execute(stmt).scalar_one_or_none()
-    if notification_id is not None:
-        db.session.info.setdefault(_PENDING, []).append(notification_id)
-    return notification_id
+    ids = notify_technicians(kind, [(technician_id, data, key)])
+    return ids[0] if ids else None
 
 
 def notify_technicians(kind: str, notices: Sequence[tuple[int, dict, str]]) -> list[int]:
@@ -75,10 +52,11 @@ def notify_technicians(kind: str, notices: Sequence[tuple[int, dict, str]]) -> l
     if not notices:
         return []
     now = utcnow()
+    sms_due_at = now + timedelta(seconds=int_setting("NOTIFY_URGENT_SMS_AFTER_S"))
     rows = []
     for technician_id, data, key in notices:
         urgent = is_urgent(kind, data)
-        sms_due = now + timedelta(seconds=int_setting("NOTIFY_URGENT_SMS_AFTER_S")) if urgent else None
+        sms_due = sms_due_at if urgent else None
         rows.append(
             dict(
                 technician_id=technician_id,
