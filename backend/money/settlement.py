@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, text
@@ -440,7 +441,7 @@ def post_records(records, *, now: datetime | None = None) -> Posted:
 @dataclass
 class _Plan:
     record: object
-    reservations: list[OrderReservation]
+    reservations: list["_Held"]
     legs: list[Transfer]
     drawn: int
     withheld: list["_Withheld"] = field(default_factory=list)
@@ -479,16 +480,24 @@ def _post_batch(records, now) -> Posted:
     return Posted([r.id for r in records if r.id not in refused], refused)
 
 
-def _open_reservations(order_ids) -> dict[int, OrderReservation]:
+class _Held(NamedTuple):
+    """An open reservation as the posting needs it (plain rows: a day close locks 100,000)."""
+
+    order_id: int
+    transfer_id: str
+    amount_fen: int
+
+
+def _open_reservations(order_ids) -> dict[int, _Held]:
     if not order_ids:
         return {}
     stmt = (
-        select(OrderReservation)
+        select(OrderReservation.order_id, OrderReservation.transfer_id, OrderReservation.amount_fen)
         .where(OrderReservation.order_id.in_(sorted(set(order_ids))), OrderReservation.state == "open")
         .order_by(OrderReservation.order_id)
         .with_for_update()
     )
-    return {row.order_id: row for row in db.session.scalars(stmt)}
+    return {row.order_id: _Held(*row) for row in db.session.execute(stmt)}
 
 
 def _open_many(kind: Kind, owner: Owner, owner_ids) -> dict[int, int]:
@@ -648,6 +657,10 @@ def _withhold(plans: list[_Plan], now: datetime):
             plan.withheld.append(_Withheld(technician_id, source, income, result))
 
 
+# A technician's cumulative tax figures as tax_years stores them (tax.CumulativeState without its year).
+_TAX_FIGURES = ("income_fen", "months_paid", "first_month", "last_month", "other_deductions_fen", "withheld_fen")
+
+
 def _tax_states(technician_ids, year: int) -> dict[int, tax.CumulativeState]:
     ids = sorted(technician_ids)
     if not ids:
@@ -658,23 +671,15 @@ def _tax_states(technician_ids, year: int) -> dict[int, tax.CumulativeState]:
         pg_insert(TaxYear).on_conflict_do_nothing(),
         [dict(technician_id=t, year=year, updated_at=now, **fresh) for t in ids],
     )
-    rows = db.session.scalars(
-        select(TaxYear)
+    rows = db.session.execute(
+        select(TaxYear.technician_id, *(getattr(TaxYear, name) for name in _TAX_FIGURES))
         .where(TaxYear.technician_id.in_(ids), TaxYear.year == year)
         .order_by(TaxYear.technician_id)
         .with_for_update()
     )
     return {
-        row.technician_id: tax.CumulativeState(
-            year=year,
-            income_fen=row.income_fen,
-            months_paid=row.months_paid,
-            first_month=row.first_month,
-            last_month=row.last_month,
-            other_deductions_fen=row.other_deductions_fen,
-            withheld_fen=row.withheld_fen,
-        )
-        for row in rows
+        technician_id: tax.CumulativeState(year, **dict(zip(_TAX_FIGURES, figures, strict=True)))
+        for technician_id, *figures in rows
     }
 
 
@@ -688,8 +693,7 @@ def _save_postings(plans: list[_Plan], transfers, now: datetime):
         journals.setdefault(t.reference, t.journal_id)
     last_state = {w.technician_id: w.result.state for plan in plans for w in plan.withheld}
     if last_state:
-        columns = ("income_fen", "months_paid", "first_month", "last_month", "other_deductions_fen", "withheld_fen")
-        values = {c: [getattr(state, c) for state in last_state.values()] for c in columns}
+        values = {c: [getattr(state, c) for state in last_state.values()] for c in _TAX_FIGURES}
         year = next(iter(last_state.values())).year
         db.session.execute(_SET_TAX_YEARS, {"ids": list(last_state), "year": year, "now": now, **values})
     withholdings = [
