@@ -139,3 +139,11 @@ def test_the_fast_seal_refuses_what_the_reference_refuses():
     for bad in ({"x": 0.5}, {"x": 2**60}, {"x": datetime(2026, 12, 1)}, {"x": object()}):
         with pytest.raises((TypeError, ValueError)):
             daily.seal(bad)
+
+
+def test_the_fast_seal_checks_integers_near_the_safe_limit_exactly():
+    safe = {"largest": 2**53 - 1, "id_number": "1101011990030712345678", "small": 15}
+    digest_, plain = daily.seal(safe)
+    assert digest_ == daily.sealed(safe) and plain == safe
+    with pytest.raises(ValueError):
+        daily.seal({"just_over": 2**53, "small": 15})
