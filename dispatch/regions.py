@@ -7,12 +7,14 @@ coordinates, no matrix), gives each order to the region of its nearest *eligible
 technician (straight line), and plans the regions one after another with the same
 parameters, each building only its own matrix (travel computed on demand, per region) and
 getting a share of the time proportional to its orders. Orders cannot move between regions;
-the parts inside each region still exchange orders (``Params.part_rounds``).
+the parts inside each region still exchange orders (``Params.part_rounds``). A re-plan is cut
+the same way, except that an order on a route of the plan it replaces goes to that technician's
+region (where :func:`dispatch.replan` starts from the old route and keeps its pins).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from time import perf_counter
@@ -22,7 +24,7 @@ import numpy as np
 from dispatch.model import Order, Problem, Technician
 from dispatch.plan import Plan, Unassigned
 from dispatch.policy import Params
-from dispatch.solver import solve
+from dispatch.solver import replan, solve
 from geo.travel import MatrixProvider
 
 
@@ -34,20 +36,24 @@ def solve_coords(
     *,
     depart_at: datetime | None = None,
     seed: int = 0,
+    previous: Plan | None = None,
 ) -> Plan:
-    """Plan a day whose locations are ``(lon, lat)`` points: whole, or region by region."""
+    """Plan a day whose locations are ``(lon, lat)`` points: whole, or region by region. With
+    ``previous`` it is a re-plan (:func:`dispatch.replan`): an order on a previous route stays in
+    its technician's region, so each region starts from its part of the old plan."""
     began = perf_counter()
     budget = params.time_limit or 10.0
     if not params.region_size or len(technicians) <= params.region_size:
         problem = Problem.from_coords(technicians, orders, provider, depart_at)
-        return solve(problem, params, seed=seed, time_limit=budget)
-    regions = split(technicians, orders, -(-len(technicians) // params.region_size))
+        return _plan(problem, params, seed, budget, previous)
+    held_by = {i: r.technician_id for r in previous.routes for i in r.order_ids} if previous else {}
+    regions = split(technicians, orders, -(-len(technicians) // params.region_size), held_by)
     routes, unassigned, objective, statuses, workers = [], [], 0, set(), 1
     for k, (techs, mine) in enumerate(regions):
         left = budget - (perf_counter() - began)
         share = left * len(mine) / max(1, sum(len(o) for _, o in regions[k:]))
         problem = Problem.from_coords(techs, mine, provider, depart_at)
-        plan = solve(problem, replace(params, time_limit=max(0.5, share)), seed=seed)
+        plan = _plan(problem, params, seed, max(0.5, share), previous)
         routes += plan.routes
         unassigned += plan.unassigned
         objective += max(0, plan.objective)
@@ -63,10 +69,19 @@ def solve_coords(
     return Plan(ordered, tuple(unassigned + nobody), objective, status, perf_counter() - began, workers)
 
 
+def _plan(problem: Problem, params: Params, seed: int, time_limit: float, previous: Plan | None) -> Plan:
+    params = replace(params, time_limit=time_limit)
+    return solve(problem, params, seed=seed) if previous is None else replan(problem, previous, params, seed=seed)
+
+
 def split(
-    technicians: Sequence[Technician], orders: Sequence[Order], k: int
+    technicians: Sequence[Technician],
+    orders: Sequence[Order],
+    k: int,
+    held_by: Mapping[str, str] | None = None,
 ) -> list[tuple[list[Technician], list[Order]]]:
-    """``k`` regions: technicians around far-apart homes, each order with its nearest eligible technician."""
+    """``k`` regions: technicians around far-apart homes, each order with its nearest eligible
+    technician, or with the eligible technician ``held_by`` names (its route in the plan re-planned)."""
     homes = _xy([t.start for t in technicians])
     seeds = [0]
     nearest = ((homes - homes[0]) ** 2).sum(axis=1)
@@ -80,6 +95,10 @@ def split(
     for i, o in enumerate(orders):
         mask = able.mask(o)
         if not mask.any():
+            continue
+        holder = able.ids.get(held_by.get(o.id)) if held_by else None
+        if holder is not None and mask[holder]:
+            mine[int(region_of_tech[holder])].append(o)
             continue
         d = ((homes - sites[i]) ** 2).sum(axis=1)
         d[~mask] = np.inf

@@ -58,15 +58,13 @@ def _solve_and_store(plan, origin):
 def solve(technicians: list, orders: list, plan: RoutePlan, origin) -> dispatch.Plan:
     """The production settings the benchmarks measure: one travel matrix for the day, or, for a
     day with more technicians than ``params.region_size``, region by region
-    (`dispatch.solve_coords`, as `bench/city_day.py --production` plans a province)."""
+    (`dispatch.solve_coords`, as `bench/city_day.py --production` plans a province); a re-plan
+    starts from the plan it replaces, the same way."""
     params = planning_params(len(orders), len(technicians), plan)
-    if params.region_size and len(technicians) > params.region_size and not plan.previous_plan_id:
-        return dispatch.solve_coords(technicians, orders, travel_provider(), params, depart_at=origin, seed=plan.seed)
-    problem = dispatch.Problem.from_coords(technicians, orders, travel_provider(), depart_at=origin)
-    if plan.previous_plan_id:
-        previous = previous_routes(plan.previous_plan_id)
-        return dispatch.replan(problem, previous, params, seed=plan.seed)
-    return dispatch.solve(problem, params, seed=plan.seed)
+    previous = previous_routes(plan.previous_plan_id) if plan.previous_plan_id else None
+    return dispatch.solve_coords(
+        technicians, orders, travel_provider(), params, depart_at=origin, seed=plan.seed, previous=previous
+    )
 
 
 def report(plan: RoutePlan, stage: str):

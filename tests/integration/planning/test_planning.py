@@ -324,17 +324,18 @@ def test_consoles_follow_plan_progress_live(app, client, factory, city, live_ser
 
 def test_the_job_plans_with_the_production_parameters(app, client, city, monkeypatch):
     import dispatch
+    from dispatch import regions
 
     add_order(app, city["org"], (104.05, 30.65), region=city["region"])
     add_order(app, city["org"], (104.15, 30.75), region=city["region"])
     calls = []
-    real_solve = dispatch.solve
+    real_solve = regions.solve  # what the job's dispatch.solve_coords calls
 
     def recording_solve(problem, params, **kwargs):
         calls.append((len(problem.orders), len(problem.technicians), params, kwargs))
         return real_solve(problem, params, **kwargs)
 
-    monkeypatch.setattr(dispatch, "solve", recording_solve)
+    monkeypatch.setattr(regions, "solve", recording_solve)
     plan_id = start_plan(client, city["staff"], city["region"], policy="nearest-first", time_limit_s=3)
     run_jobs(app)
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from dispatch import URGENT_FIRST, Params, production_params, solve, solve_coords
+from dispatch import URGENT_FIRST, Order, Params, Technician, production_params, regions, solve, solve_coords
 from dispatch.construct import greedy_routes, repair
 from dispatch.keep import Candidate, choose
 from dispatch.production import PART_ROUNDS, default_budget
@@ -76,6 +76,39 @@ def test_a_province_is_planned_region_by_region_and_stays_feasible():
     assert [r.technician_id for r in plan.routes] == [t.id for t in techs]
     assert check_plan(whole, plan) == []  # checked against the whole day's own matrix
     assert len(plan.assignments) + len(plan.unassigned) == len(orders)
+
+
+def test_an_order_on_a_route_stays_in_its_technicians_region_when_the_day_is_cut_again():
+    far, near = Technician("far", start=(104.00, 30.6)), Technician("near", start=(104.50, 30.6))
+    site = Order("o", location=(104.49, 30.6))
+    assert [[o.id for o in mine] for _, mine in regions.split([far, near], [site], 2)] == [[], ["o"]]
+    cut_again = regions.split([far, near], [site], 2, held_by={"o": "far"})
+    assert [([t.id for t in techs], [o.id for o in mine]) for techs, mine in cut_again] == [
+        (["far"], ["o"]),
+        (["near"], []),
+    ]
+
+
+def test_a_province_is_re_planned_region_by_region_keeping_its_pins():
+    whole = city(8, n_orders=90, n_techs=12)
+    techs = [
+        replace(t, start=whole.points[t.start], end=None if t.end is None else whole.points[t.end])
+        for t in whole.technicians
+    ]
+    orders = [replace(o, location=whole.points[o.location]) for o in whole.orders]
+    params = replace(production_params(90, 12, URGENT_FIRST, 1, 3.0), region_size=5)
+    before = solve_coords(techs, orders, StraightLineProvider(), params, seed=1)
+    busy = next(r for r in before.routes if len(r.stops) >= 2)
+    pins = {s.order_id: k for k, s in enumerate(busy.stops[:2])}
+
+    def pinned(day):
+        return [replace(o, pinned_to=busy.technician_id, pinned_seq=pins[o.id]) if o.id in pins else o for o in day]
+
+    after = solve_coords(techs, pinned(orders), StraightLineProvider(), params, seed=1, previous=before)
+    assert after.status.startswith("REGIONS:3:")
+    assert check_plan(replace(whole, orders=pinned(whole.orders)), after) == []
+    assert [i for i in after.route(busy.technician_id).order_ids if i in pins] == list(pins)
+    assert len(after.assignments) + len(after.unassigned) == len(orders)
 
 
 def test_with_another_thread_alive_the_search_stays_in_one_process():
