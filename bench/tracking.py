@@ -50,6 +50,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from backend.gunicorn_conf import WEB_GC_THRESHOLDS  # noqa: E402
 from backend.realtime import CONSOLE, TECHNICIAN  # noqa: E402
 from bench.wire import ConnectError, WireClient  # noqa: E402
 from tests.live import free_port, procfile_command, stop, wait_until_healthy  # noqa: E402
@@ -523,7 +524,7 @@ def measure(args, tokens, admin_token, processes, urls):
     # The load generator must not add its own pauses to the latencies: same GC settings as the web worker.
     gc.collect()
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(*WEB_GC_THRESHOLDS)
     trees = {name: process_tree(p) for name, p in processes.items()}
     # The bench's own CPU in two parts: this process (the consoles) and the phones' generators.
     trees["consoles"] = [psutil.Process()]
@@ -585,7 +586,8 @@ def _log_latency_by_second(path, stats):
     with open(path, "w") as out:
         for second, values in sorted(by_second.items()):
             p50, p99 = _ms(percentile(values, 0.5)), _ms(percentile(values, 0.99))
-            out.write(f"{second - start:4d} s  {len(values):5d} updates  p50 {p50} ms  p99 {p99} ms\n")
+            utc = time.strftime("%H:%M:%S", time.gmtime(second))  # to line up with the processes' logs
+            out.write(f"{second - start:4d} s  {utc}  {len(values):5d} updates  p50 {p50} ms  p99 {p99} ms\n")
 
 
 def _ms(value):
