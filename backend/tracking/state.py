@@ -19,7 +19,7 @@ from backend.extensions import db
 from backend.models import LocationConsent, TechnicianEvent, TechnicianProfile, TechnicianRegion
 from backend.models.tracking import STATUSES
 from backend.realtime import emit_to_regions
-from backend.redis_client import get_redis
+from backend.redis_client import get_redis, hot_lane
 from backend.tracking import positions
 from geo.tracks import Fix
 
@@ -45,7 +45,8 @@ def key(technician_id: int) -> str:
 
 def load(technician_id: int) -> dict:
     """{status, consent, regions, ref} from the cache, rebuilt from the database when missing."""
-    raw = get_redis().hgetall(key(technician_id))
+    # On the hot lane: a connecting fleet's first messages all read it. RESP3 answers a map (a dict).
+    raw = hot_lane().call("HGETALL", key(technician_id))
     if not {b"status", b"consent", b"regions"} <= raw.keys():
         return rebuild(technician_id)
     return {
