@@ -63,14 +63,20 @@ def test_choose_spends_travel_saved_in_one_part_on_lateness_in_another():
     assert [c.routes for c in choose([a, b_worse])] == [[["a"]], [["start-b"]]]
 
 
-def test_a_province_is_planned_region_by_region_and_stays_feasible():
+def _province():
+    """A day of 12 technicians and 90 orders on coordinates, cut into regions of 5 technicians,
+    with the same day on its own matrix (``whole``) for the checker."""
     whole = city(8, n_orders=90, n_techs=12)
     techs = [
         replace(t, start=whole.points[t.start], end=None if t.end is None else whole.points[t.end])
         for t in whole.technicians
     ]
     orders = [replace(o, location=whole.points[o.location]) for o in whole.orders]
-    params = replace(production_params(90, 12, URGENT_FIRST, 1, 3.0), region_size=5)
+    return whole, techs, orders, replace(production_params(90, 12, URGENT_FIRST, 1, 3.0), region_size=5)
+
+
+def test_a_province_is_planned_region_by_region_and_stays_feasible():
+    whole, techs, orders, params = _province()
     plan = solve_coords(techs, orders, StraightLineProvider(), params, seed=1)
     assert plan.status.startswith("REGIONS:3:")
     assert [r.technician_id for r in plan.routes] == [t.id for t in techs]
@@ -90,13 +96,7 @@ def test_an_order_on_a_route_stays_in_its_technicians_region_when_the_day_is_cut
 
 
 def test_a_province_is_re_planned_region_by_region_keeping_its_pins():
-    whole = city(8, n_orders=90, n_techs=12)
-    techs = [
-        replace(t, start=whole.points[t.start], end=None if t.end is None else whole.points[t.end])
-        for t in whole.technicians
-    ]
-    orders = [replace(o, location=whole.points[o.location]) for o in whole.orders]
-    params = replace(production_params(90, 12, URGENT_FIRST, 1, 3.0), region_size=5)
+    whole, techs, orders, params = _province()
     before = solve_coords(techs, orders, StraightLineProvider(), params, seed=1)
     busy = next(r for r in before.routes if len(r.stops) >= 2)
     pins = {s.order_id: k for k, s in enumerate(busy.stops[:2])}
