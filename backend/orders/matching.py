@@ -66,12 +66,14 @@ def requirements_for(order: Order, *, online_only=False) -> Requirements | None:
 
 @statement
 def _eligible_ids(shape: Shape):
-    return eligible_query(shape).order_by(Technician.id)
+    query = eligible_query(shape)
+    return query.order_by(query.selected_columns.id)
 
 
 @statement
 def _eligible_one(shape: Shape):
-    return eligible_query(shape).where(Technician.id == bindparam("technician_id", type_=Integer))
+    query = eligible_query(shape)
+    return query.where(query.selected_columns.id == bindparam("technician_id", type_=Integer))
 
 
 def eligible_ids(order: Order, *, online_only=False) -> list[int]:
