@@ -241,18 +241,24 @@ def _standing_statement():
     asked = func.unnest(IDS).table_valued("id").render_derived(name="asked")
     in_hand = _per_technician(func.count(), _in_hand())
     rating = _per_technician(func.avg(Order.quality_rating), Order.quality_rating.is_not(None))
+    # The asked ids' rows only (one index scan), not a hash of the whole table.
+    feed = (
+        select(MatchingPosition.technician_id, MatchingPosition.location)
+        .where(MatchingPosition.technician_id == any_(IDS))
+        .subquery()
+    )
     return (
         select(
             asked.c.id,
             func.coalesce(in_hand.c.value, 0),
             rating.c.value,
-            func.ST_X(MatchingPosition.location),
-            func.ST_Y(MatchingPosition.location),
+            func.ST_X(feed.c.location),
+            func.ST_Y(feed.c.location),
         )
         .select_from(asked)
         .outerjoin(in_hand, in_hand.c.technician_id == asked.c.id)
         .outerjoin(rating, rating.c.technician_id == asked.c.id)
-        .outerjoin(MatchingPosition, MatchingPosition.technician_id == asked.c.id)
+        .outerjoin(feed, feed.c.technician_id == asked.c.id)
     )
 
 
