@@ -386,6 +386,7 @@ def time_orders(order_ids, rng, redis):
     from backend.models import Order
     from backend.orders import assign, matching
     from backend.workforce import eligibility
+    from bench.backend_cpu import backend_cpu_s
 
     phases = Phases()
     if hasattr(assign, "CANDIDATE_PHASES"):
@@ -393,7 +394,7 @@ def time_orders(order_ids, rng, redis):
     else:  # the code before issue 12's rewrite
         targets = {"pool": (assign, "_pool"), "reasons": (assign, "_reasons"),
                    "refresh_positions": (matching, "refresh_positions"), "knn": (matching, "knn_order")}  # fmt: skip
-    totals, cpu_ms, eligible_ms, eligible_cpu_ms, sizes = [], [], [], [], []
+    totals, cpu_ms, eligible_ms, eligible_cpu_ms, sizes, server_cpu_ms = [], [], [], [], [], []
     phase_ms = {name: [] for name in targets}
     picks = rng.sample(order_ids, len(order_ids))
     ages = presence_ages(redis)
@@ -402,10 +403,14 @@ def time_orders(order_ids, rng, redis):
             if n % 100 == 0:
                 keep_heartbeats(redis, ages)
             order = db.session.get(Order, oid)
+            backend = db.session.scalar(db.text("SELECT pg_backend_pid()"))
             phases.current = {}
+            s0 = backend_cpu_s(backend)
             t0, c0 = time.perf_counter(), time.process_time()
             answer = assign.candidates(order)
             t1, c1 = time.perf_counter(), time.process_time()
+            if s0 is not None:
+                server_cpu_ms.append((backend_cpu_s(backend) - s0) * 1000)
             eligible = eligibility.eligible_technicians(matching.requirements_for(order, online_only=True))
             t2, c2 = time.perf_counter(), time.process_time()
             db.session.rollback()  # a request ends its transaction; the next order starts cold
@@ -423,6 +428,8 @@ def time_orders(order_ids, rng, redis):
         # fit + rank: what auto-assign pays (`assign.ranked`, no reasons)
         **({"ranked_ms": summary(ranked)} if ranked else {}),
         "candidates_bench_process_cpu_ms": summary(cpu_ms),  # Python's own CPU: what load does not inflate
+        # PostgreSQL's backend CPU per call (read in clock ticks, so only the mean means much)
+        **({"candidates_backend_cpu_ms_mean": round(statistics.fmean(server_cpu_ms), 2)} if server_cpu_ms else {}),
         "eligible_technicians_ms": summary(eligible_ms),
         "eligible_technicians_bench_process_cpu_ms": summary(eligible_cpu_ms),
         "answer_sizes_mean": {

@@ -8,9 +8,11 @@ ciphertext (`*_enc`), a keyed hash for uniqueness (`*_hash`) and a masked form.
 from datetime import date, datetime
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     DateTime,
+    FetchedValue,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -145,12 +148,24 @@ class TechnicianRegion(Timestamped, db.Model):
         check_in("state", REGION_STATES, "ck_technician_regions_state"),
         # Eligibility starts from the active members of the order's regions (migration 0012).
         Index("ix_technician_regions_active", "region_id", "technician_id", postgresql_where=text("state = 'active'")),
+        # Region + role + approval from the index alone (migration 0015_candidates).
+        Index(
+            "ix_technician_regions_ready",
+            "region_id",
+            "role_id",
+            "technician_id",
+            postgresql_where=text("state = 'active' AND ready"),
+        ),
     )
 
     technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"), primary_key=True)
     region_id: Mapped[int] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), primary_key=True, index=True)
     state: Mapped[str] = mapped_column(String(16), default="active")
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Copies written by the database's triggers only (migration 0015_candidates): the profile's
+    # role, and whether the profile is approved and the account active. Eligibility reads them.
+    role_id: Mapped[int | None] = mapped_column(Integer, server_default=FetchedValue())
+    ready: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class RoleChangeRequest(Timestamped, db.Model):

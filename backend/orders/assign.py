@@ -216,12 +216,11 @@ def ranked(order: Order) -> list[dict]:
 
 def _fit(order: Order) -> dict[int, tuple]:
     """{technician_id: (load, rating, feed position)} of everyone eligible (workforce's rule,
-    whole province), online and under their limit of orders in hand."""
+    whole province), online and under their limit of orders in hand. Presence is asked before
+    the standing: about half the eligible are online, and the standing is read per technician."""
     limit = current_app.config["ORDER_MAX_ACTIVE_PER_TECHNICIAN"]
-    room = {row[0]: (row[1], row[2], (row[3], row[4]) if row[3] is not None else None)
-            for row in matching.eligible_standing(order) if row[1] < limit}  # fmt: skip
-    online = online_among(room)
-    return {tid: standing for tid, standing in room.items() if tid in online}
+    online = matching.eligible_ids(order, online_only=True)
+    return {tid: standing for tid, standing in matching.standing(online).items() if standing[0] < limit}
 
 
 def _rank(order: Order, fit: dict[int, tuple]) -> list[dict]:

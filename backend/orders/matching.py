@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import Point
-from sqlalchemy import Integer, bindparam, case, exists, func, literal, or_, select
+from sqlalchemy import Integer, any_, bindparam, case, exists, func, literal, or_, select
 from sqlalchemy.dialects.postgresql import insert
 
 from backend.extensions import db
@@ -39,6 +39,7 @@ from backend.models.base import utcnow
 from backend.orders.transitions import ACTIVE, OPEN
 from backend.tracking.positions import lon_lats
 from backend.workforce.eligibility import (
+    IDS,
     Requirements,
     Shape,
     SkillRequirement,
@@ -65,12 +66,14 @@ def requirements_for(order: Order, *, online_only=False) -> Requirements | None:
 
 @statement
 def _eligible_ids(shape: Shape):
-    return eligible_query(shape).order_by(Technician.id)
+    query = eligible_query(shape)
+    return query.order_by(query.selected_columns.id)
 
 
 @statement
 def _eligible_one(shape: Shape):
-    return eligible_query(shape).where(Technician.id == bindparam("technician_id", type_=Integer))
+    query = eligible_query(shape)
+    return query.where(query.selected_columns.id == bindparam("technician_id", type_=Integer))
 
 
 def eligible_ids(order: Order, *, online_only=False) -> list[int]:
@@ -223,38 +226,54 @@ def load_of(technician_id_column):
     )
 
 
-def _rating_of(technician_id_column):
+def _per_technician(value, *conditions):
+    """A select of (technician_id, value) over the orders of the technicians in `ids`, grouped:
+    one index scan for the whole list (a correlated subquery per technician costs a rescan each)."""
     return (
-        select(func.avg(Order.quality_rating))
-        .where(Order.technician_id == technician_id_column, Order.quality_rating.is_not(None))
-        .scalar_subquery()
-        .label("rating")
+        select(Order.technician_id, value.label("value"))
+        .where(Order.technician_id == any_(IDS), *conditions)
+        .group_by(Order.technician_id)
+        .subquery()
     )
 
 
-@statement
-def _standing(shape: Shape):
+def _standing_statement():
+    asked = func.unnest(IDS).table_valued("id").render_derived(name="asked")
+    in_hand = _per_technician(func.count(), _in_hand())
+    rating = _per_technician(func.avg(Order.quality_rating), Order.quality_rating.is_not(None))
+    # The asked ids' rows only (one index scan), not a hash of the whole table.
+    feed = (
+        select(MatchingPosition.technician_id, MatchingPosition.location)
+        .where(MatchingPosition.technician_id == any_(IDS))
+        .subquery()
+    )
     return (
-        eligible_query(shape)
-        .add_columns(
-            load_of(Technician.id),
-            _rating_of(Technician.id),
-            func.ST_X(MatchingPosition.location),
-            func.ST_Y(MatchingPosition.location),
+        select(
+            asked.c.id,
+            func.coalesce(in_hand.c.value, 0),
+            rating.c.value,
+            func.ST_X(feed.c.location),
+            func.ST_Y(feed.c.location),
         )
-        .outerjoin(MatchingPosition, MatchingPosition.technician_id == Technician.id)
-        .order_by(Technician.id)
+        .select_from(asked)
+        .outerjoin(in_hand, in_hand.c.technician_id == asked.c.id)
+        .outerjoin(rating, rating.c.technician_id == asked.c.id)
+        .outerjoin(feed, feed.c.technician_id == asked.c.id)
     )
 
 
-def eligible_standing(order: Order):
-    """Everyone eligible for the order (workforce's rule, all but presence) with what ranking
-    needs, in one statement: rows of (technician_id, load, rating, feed_lon, feed_lat), where
-    feed_* is the last position they reported to the feed or a check-in (None if never)."""
-    req = requirements_for(order)
-    if req is None:
-        return []
-    return db.session.execute(_standing(shape_of(req)), requirement_params(req)).all()
+_STANDING = _standing_statement()
+
+
+def standing(technician_ids: list[int]) -> dict[int, tuple]:
+    """What ranking needs of each technician, in one statement: {technician_id: (load, rating,
+    feed position)}, where the feed position is the (lon, lat) they last reported to the feed or
+    a check-in (None if never). Asked for the online eligible only: presence halves the list
+    before these per-technician reads."""
+    if not technician_ids:
+        return {}
+    rows = db.session.execute(_STANDING, {"ids": list(technician_ids)})
+    return {tid: (load, rating, (x, y) if x is not None else None) for tid, load, rating, x, y in rows}
 
 
 def position_now(technician_ids, feed: dict) -> dict[int, tuple[float, float]]:

@@ -179,3 +179,34 @@ def test_console_candidates_rank_and_explain(app, client, world, factory):
     assert [c["technician_id"] for c in body["candidates"]] == [world["tech_a"], near]
     listed = client.get(f"{CONSOLE}/orders?region_id={world['city']}", headers=world["dispatcher"]).get_json()
     assert [o["id"] for o in listed["items"]] == [order["id"]], "a dispatcher sees every client's orders by region"
+
+
+def test_candidates_show_load_and_rating_and_leave_out_the_full(app, client, world, monkeypatch):
+    """Load and rating are read for the online eligible only, in one grouped statement: each
+    technician gets their own counts, and one at the limit of orders in hand is explained."""
+    from sqlalchemy import text
+
+    from backend.extensions import db
+    from backend.orders.assign import assign_order
+
+    online(app, world["tech_a"], world["tech_city"])
+    in_hand = [create(client, world["x1_admin"], publish=True)["id"] for _ in range(2)]
+    done = create(client, world["x1_admin"])["id"]
+    with app.app_context():
+        for order_id in in_hand:
+            assign_order(order_id, world["tech_a"])
+        db.session.execute(
+            text("UPDATE orders SET status = 'verified', technician_id = :t, quality_rating = 5 WHERE id = :o"),
+            {"t": world["tech_a"], "o": done},
+        )
+        db.session.commit()
+    order = create(client, world["x1_admin"], role=None, skills=[], publish=True)
+    path = f"{CONSOLE}/orders/{order['id']}/candidates"
+    body = client.get(path, headers=world["dispatcher"]).get_json()
+    standing = {c["technician_id"]: (c["load"], c["rating"]) for c in body["candidates"]}
+    assert standing == {world["tech_a"]: (2, 5.0), world["tech_city"]: (0, None)}
+    monkeypatch.setitem(app.config, "ORDER_MAX_ACTIVE_PER_TECHNICIAN", 2)
+    body = client.get(path, headers=world["dispatcher"]).get_json()
+    assert [c["technician_id"] for c in body["candidates"]] == [world["tech_city"]]
+    reasons = {e["technician_id"]: e["reasons"] for e in body["excluded"]}
+    assert reasons[world["tech_a"]] == ["at capacity (2 orders)"]

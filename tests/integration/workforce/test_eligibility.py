@@ -139,3 +139,61 @@ def test_the_expiry_job_is_scheduled_daily():
 def test_requirements_default_to_today(app, factory, city):
     technician = factory.technician(region_ids=[city["grid_a"]], skills=[("electrician", 3, date(2099, 1, 1))])
     assert _ids(app, skills=ELECTRICIAN_3) == [technician]
+
+
+def _sql(app, statement, **params):
+    with app.app_context():
+        db.session.execute(text(statement), params)
+        db.session.commit()
+
+
+def test_approval_role_and_account_changes_apply_at_once(app, factory, city):
+    """Eligibility by region reads approval and role from copies on the memberships (migration
+    0015_candidates): every change to the profile, the role or the account must reach them."""
+    tid = factory.technician(role="repair", region_ids=[city["grid_a"]])
+    repair = {"region_id": city["grid_a"], "role_code": "repair"}
+    assert _ids(app, **repair) == [tid]
+    _sql(app, "UPDATE technician_profiles SET status = 'submitted' WHERE technician_id = :t", t=tid)
+    assert _ids(app, **repair) == []
+    _sql(app, "UPDATE technician_profiles SET status = 'approved' WHERE technician_id = :t", t=tid)
+    assert _ids(app, **repair) == [tid]
+    _sql(app, "UPDATE technician_profiles SET role_id = (SELECT id FROM technician_roles WHERE code = 'construction')")
+    assert _ids(app, **repair) == [] and _ids(app, region_id=city["grid_a"], role_code="construction") == [tid]
+    _sql(app, "UPDATE users SET is_active = false WHERE id = (SELECT user_id FROM technicians WHERE id = :t)", t=tid)
+    assert _ids(app, region_id=city["grid_a"]) == []
+    _sql(app, "UPDATE users SET is_active = true WHERE id = (SELECT user_id FROM technicians WHERE id = :t)", t=tid)
+    _sql(app, "INSERT INTO technician_regions (technician_id, region_id, state, created_at) "
+              "VALUES (:t, :r, 'active', now())", t=tid, r=city["grid_b"])  # fmt: skip
+    assert _ids(app, region_id=city["grid_b"]) == [tid], "a new membership carries the standing at once"
+    _sql(app, "DELETE FROM technician_profiles WHERE technician_id = :t", t=tid)
+    assert _ids(app, region_id=city["grid_a"]) == [] and _ids(app, region_id=city["grid_b"]) == []
+
+
+def test_eligibility_agrees_with_the_requirement_checks(app, factory, city):
+    """The eligibility statement (memberships' copies) and the console's reasons (the profile,
+    account and memberships themselves) are two statements of one rule."""
+    from backend.workforce.eligibility import unmet_requirements
+
+    everyone = [
+        factory.technician(status=status, role=role, region_ids=regions, skills=skills)
+        for status in ("approved", "submitted")
+        for role in ("repair", "construction", None)
+        for regions in ([city["grid_a"]], [city["district"]], [city["grid_b"]], [])
+        for skills in ([("electrician", 3)], [])
+    ]
+    _sql(app, "UPDATE users SET is_active = false WHERE id IN (SELECT user_id FROM technicians WHERE id % 5 = 0)")
+    _sql(app, "UPDATE technician_regions SET state = 'requested' WHERE technician_id % 7 = 0")
+    asks = [
+        Requirements(region_id=city["grid_a"]),
+        Requirements(region_id=city["grid_a"], role_code="repair", skills=ELECTRICIAN_3),
+        Requirements(region_id=city["district"], role_code="construction"),
+        Requirements(point=(116.1, 39.1), role_code="repair"),
+        Requirements(region_id=city["grid_b"], point=(116.3, 39.1), skills=ELECTRICIAN_3),
+        Requirements(role_code="repair"),
+    ]
+    with app.app_context():
+        for req in asks:
+            unmet = unmet_requirements(req, everyone)
+            expected = [tid for tid in everyone if not unmet[tid]]
+            assert [e.technician_id for e in eligible_technicians(req)] == expected, req
+            assert expected, f"{req} should find someone"
