@@ -207,15 +207,6 @@ def loads(technician_ids) -> dict[int, int]:
     return dict(rows.all())
 
 
-def ratings(technician_ids) -> dict[int, float]:
-    rows = db.session.execute(
-        select(Order.technician_id, func.avg(Order.quality_rating))
-        .where(Order.technician_id.in_(list(technician_ids)), Order.quality_rating.is_not(None))
-        .group_by(Order.technician_id)
-    )
-    return {tid: float(avg) for tid, avg in rows}
-
-
 def load_of(technician_id_column):
     """SQL: the technician's orders in hand (as `loads`), for one row of a larger select."""
     return (
